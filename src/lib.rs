@@ -1,0 +1,14 @@
+//! dilp: Datalog programs learned from examples.
+//!
+//! Layers, each importing only from the ones before it:
+//! `logic → datalog → ilp → sat` (no LibTorch) and, with the `torch` feature,
+//! `dilp → vision → train → report → experiment`.
+//!
+//! Invariants: no `tch` below [`dilp`]; row *i* of every valuation is the same ground atom in every
+//! run; every program a learner returns goes through the Datalog engine before it is reported.
+
+pub mod error;
+pub mod logic;
+pub mod rng;
+
+pub use error::{Error, Result};
