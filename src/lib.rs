@@ -8,6 +8,7 @@
 //! run; every program a learner returns goes through the Datalog engine before it is reported.
 
 pub mod error;
+pub mod ilp;
 pub mod datalog;
 pub mod logic;
 pub mod rng;
