@@ -509,3 +509,99 @@ fn load_task_names_a_missing_path() {
     let err = dilp::ilp::load_task(std::path::Path::new("/nonexistent/even.toml")).unwrap_err();
     says(&err.to_string(), &["/nonexistent/even.toml"]);
 }
+
+/// Picks generated clauses by their text, so the check runs the exact objects a learner returns.
+fn pick(task: &dilp::ilp::Task, wanted: &[&str]) -> Vec<dilp::logic::Clause> {
+    let all: Vec<_> = generate_all(task)
+        .into_iter()
+        .flat_map(|s| s.templates.into_iter().flatten())
+        .collect();
+    wanted
+        .iter()
+        .map(|w| {
+            let found = all
+                .iter()
+                .find(|c| c.display(&task.vocab).to_string() == *w);
+            found
+                .unwrap_or_else(|| panic!("`{w}` is not a generated clause"))
+                .clone()
+        })
+        .collect()
+}
+
+#[test]
+fn check_program_accepts_even_and_reports_false_positives() {
+    let task = parse_task(EVEN, "even.toml").unwrap();
+    let right = pick(
+        &task,
+        &[
+            "target(X) :- zero(X), zero(X).",
+            "target(X) :- target(Z), pred(Z,X).",
+            "pred(X,Y) :- succ(X,Z), succ(Z,Y).",
+        ],
+    );
+    let report = dilp::ilp::check_program(&task, &right);
+    assert!(report.fits_training() && report.solved(), "{report:?}");
+    assert_eq!(
+        (
+            report.train_errors,
+            report.validation_errors,
+            report.validation_mse
+        ),
+        (0, 0, 0.0)
+    );
+    assert_eq!(report.worlds.len(), 2);
+    assert_eq!(report.worlds[1].examples, 8);
+    assert_eq!(
+        dilp::ilp::program_text(&task.vocab, &right),
+        "target(X) :- zero(X), zero(X).\ntarget(X) :- target(Z), pred(Z,X).\npred(X,Y) :- succ(X,Z), succ(Z,Y).\n"
+    );
+
+    // Every number: target(1), target(3), ... are false positives.
+    let wrong = pick(
+        &task,
+        &[
+            "target(X) :- zero(X), zero(X).",
+            "target(X) :- succ(Z,X), target(Z).",
+        ],
+    );
+    let report = dilp::ilp::check_program(&task, &wrong);
+    assert!(!report.fits_training() && !report.solved());
+    assert_eq!(report.worlds[0].false_positives, ["target(1)", "target(3)"]);
+    assert!(report.worlds[0].false_negatives.is_empty());
+    assert_eq!(
+        report.worlds[1].false_positives,
+        ["target(1)", "target(3)", "target(5)", "target(7)"]
+    );
+    assert_eq!((report.train_errors, report.validation_errors), (2, 4));
+    assert_eq!(report.validation_mse, 0.5);
+
+    // Only the base case: every even number above 0 is missed.
+    let report = dilp::ilp::check_program(&task, &wrong[..1]);
+    assert_eq!(report.worlds[0].false_negatives, ["target(2)", "target(4)"]);
+    assert!(report.worlds[0].false_positives.is_empty());
+}
+
+#[test]
+fn rules_given_as_text_use_the_task_vocabulary() {
+    let task = parse_task(EVEN, "even.toml").unwrap();
+    let text = "target(X) :- zero(X).\ntarget(X) :- target(Y), pred(Y,X).\npred(X,Y) :- succ(X,Z), succ(Z,Y).";
+    let rules = task.parse_rules(text, "rules.pl").unwrap();
+    assert!(dilp::ilp::check_program(&task, &rules).solved());
+    let err = |t: &str| task.parse_rules(t, "rules.pl").unwrap_err().to_string();
+    assert!(err("target(X) :- odd(X).").contains("predicate `odd` is not declared"));
+    assert!(err("target(X) :- succ(X,ten).").contains("constant `ten`"));
+    assert!(err("zero(X) :- succ(X,X).").contains("not an intensional predicate"));
+    assert!(err("target(0).").contains("is a fact"));
+    assert!(err("target(X) :- succ(Y,Z).").contains("rules.pl:1:1"));
+}
+
+#[test]
+fn a_template_that_allows_no_clause_is_refused() {
+    // A nullary target with v = 0 and no nullary extensional predicate has no candidate atom.
+    let msg = refused("target = \"target/1\"", "target = \"target/0\"");
+    says(
+        &msg,
+        &["`target/0`: the template { v = 0, int = false } allows no clause"],
+    );
+}

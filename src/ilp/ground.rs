@@ -297,3 +297,21 @@ pub fn examples(world: &World, index: &GroundIndex) -> Examples {
 pub fn background_ids(world: &World, index: &GroundIndex) -> Vec<AtomId> {
     world.background.iter().map(|a| id_in(index, a)).collect()
 }
+
+/// Every ground atom of `pred` over `constants`, arguments lexicographic by position (the
+/// index's block order; the task file's default negatives are listed this way).
+pub fn all_atoms(pred: PredId, arity: usize, constants: &[ConstId]) -> Vec<GroundAtom> {
+    let n = constants.len();
+    let count = n.pow(arity as u32);
+    (0..count)
+        .map(|mut k| {
+            let mut args = Vec::with_capacity(arity);
+            for _ in 0..arity {
+                args.push(constants[k % n]);
+                k /= n;
+            }
+            args.reverse();
+            GroundAtom::new(pred, args)
+        })
+        .collect()
+}

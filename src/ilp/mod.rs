@@ -9,13 +9,15 @@
 //!
 //! No `tch` here: everything is plain data so the SAT baseline and the tensor layer share it.
 
-// pub mod check;
+pub mod check;
 pub mod clausegen;
 pub mod ground;
 pub mod task;
 mod taskfile;
 
-// pub use check::{check_program, program_text, CheckReport, WorldCheck};
+pub use check::{check_program, program_text, CheckReport, WorldCheck};
 pub use clausegen::{describe_clauses, generate_all, generate_clauses, ClauseSet};
-pub use ground::{background_ids, examples, index_pairs, Examples, GroundIndex, IndexPairs};
+pub use ground::{
+    all_atoms, background_ids, examples, index_pairs, Examples, GroundIndex, IndexPairs,
+};
 pub use task::{load_task, parse_task, Language, PredRules, RuleTemplate, Task, World};

@@ -5,7 +5,8 @@
 //! predicate order of every ground-atom index and the label flipping of the noise experiments.
 
 use super::ground::GroundIndex;
-use crate::logic::{ConstId, GroundAtom, PredId, Vocabulary};
+use crate::error::{Error, Result};
+use crate::logic::{Clause, ConstId, GroundAtom, Parser, PredId, Vocabulary};
 use crate::rng::Rng;
 
 pub use super::taskfile::{load_task, parse_task};
@@ -111,6 +112,49 @@ impl Task {
             .enumerate()
             .map(|(i, w)| (i, true, w));
         train.chain(val)
+    }
+
+    /// Parses rules (engine syntax) over this task's vocabulary, for checking a program given as
+    /// text. Facts, undeclared predicates and constants the task does not know are refused, so
+    /// the clauses' ids stay valid in `self.vocab`.
+    pub fn parse_rules(&self, text: &str, file: &str) -> Result<Vec<Clause>> {
+        let mut vocab = self.vocab.clone();
+        let (mut facts, mut rules) = (Vec::new(), Vec::new());
+        Parser::new(&mut vocab, file).parse_into(text, &mut facts, &mut rules)?;
+        let refuse = |msg: String| {
+            Err(Error::Task {
+                file: file.to_string(),
+                msg,
+            })
+        };
+        if let Some(f) = facts.first() {
+            return refuse(format!(
+                "`{}.` is a fact; only rules are expected here",
+                f.display(&vocab)
+            ));
+        }
+        let declared = self.language.all_preds();
+        for rule in &rules {
+            let mut atoms = std::iter::once(&rule.head).chain(&rule.body);
+            if let Some(a) = atoms.find(|a| !declared.contains(&a.pred)) {
+                let name = vocab.pred_name(a.pred);
+                return refuse(format!(
+                    "`{}`: predicate `{name}` is not declared in the task",
+                    rule.display(&vocab)
+                ));
+            }
+            if !self.language.is_intensional(rule.head.pred) {
+                return refuse(format!(
+                    "`{}`: the head is not an intensional predicate",
+                    rule.display(&vocab)
+                ));
+            }
+        }
+        if vocab.num_consts() > self.vocab.num_consts() {
+            let name = vocab.const_name(ConstId(self.vocab.num_consts() as u32));
+            return refuse(format!("constant `{name}` does not occur in the task"));
+        }
+        Ok(rules)
     }
 
     /// The task with a proportion `rho` of each training world's positive examples and of its

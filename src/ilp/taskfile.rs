@@ -6,6 +6,8 @@
 //! TOML field they came from (`even.toml [train 1].background`), so a located error inside a
 //! fact string still tells the user where to look.
 
+use super::clausegen::generate_clauses;
+use super::ground::all_atoms;
 use super::task::{Language, PredRules, RuleTemplate, Task, World};
 use crate::error::{Error, Location, Result};
 use crate::logic::{ConstId, GroundAtom, Parser, PredId, Vocabulary};
@@ -258,10 +260,21 @@ impl Builder<'_> {
                         "intensional predicate `{name}/{arity}` has no rule template"
                     )));
                 };
-                Ok(PredRules {
-                    pred,
-                    templates: [raw.first().map(to_template), raw.get(1).map(to_template)],
-                })
+                let templates = [raw.first().map(to_template), raw.get(1).map(to_template)];
+                // An empty cl(τ) leaves a learner nothing to choose from; say so here, not later.
+                if let Some(t) = templates
+                    .iter()
+                    .flatten()
+                    .find(|&&t| generate_clauses(&self.vocab, lang, pred, t).is_empty())
+                {
+                    let arity = self.vocab.arity(pred);
+                    let msg = format!(
+                        "`{name}/{arity}`: the template {{ v = {}, int = {} }} allows no clause",
+                        t.v, t.int
+                    );
+                    return Err(err(msg));
+                }
+                Ok(PredRules { pred, templates })
             })
             .collect()
     }
@@ -382,22 +395,4 @@ impl Builder<'_> {
             steps,
         })
     }
-}
-
-/// Every ground atom of `pred` over `constants`, arguments lexicographic by position (the
-/// ground index's order, so default negatives come out in index order).
-pub(crate) fn all_atoms(pred: PredId, arity: usize, constants: &[ConstId]) -> Vec<GroundAtom> {
-    let n = constants.len();
-    let count = n.pow(arity as u32);
-    (0..count)
-        .map(|mut k| {
-            let mut args = Vec::with_capacity(arity);
-            for _ in 0..arity {
-                args.push(constants[k % n]);
-                k /= n;
-            }
-            args.reverse();
-            GroundAtom::new(pred, args)
-        })
-        .collect()
 }

@@ -1,0 +1,130 @@
+//! Re-checking a program with the Datalog engine on every world of a task.
+//!
+//! Whatever a learner believes about its program (a soft valuation after T steps, a SAT model
+//! over T unrolled steps), the report says what the program *entails*: each world's background
+//! plus the rules, evaluated to fixpoint, compared with that world's labelled examples. Only
+//! labelled atoms count; with explicit negatives, other derived target atoms are not errors.
+
+use super::task::{Task, World};
+use crate::datalog::{evaluate, Strategy};
+use crate::logic::{Clause, Program, Vocabulary};
+
+/// The outcome on one world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldCheck {
+    /// Index within `task.train` or `task.validation`.
+    pub world: usize,
+    pub is_validation: bool,
+    /// Negative examples the program entails, as text (`target(3)`).
+    pub false_positives: Vec<String>,
+    /// Positive examples the program does not entail.
+    pub false_negatives: Vec<String>,
+    /// Labelled examples in this world (positives plus negatives).
+    pub examples: usize,
+}
+
+impl WorldCheck {
+    pub fn errors(&self) -> usize {
+        self.false_positives.len() + self.false_negatives.len()
+    }
+    pub fn is_correct(&self) -> bool {
+        self.errors() == 0
+    }
+}
+
+/// The outcome on every world: training worlds first, then validation worlds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    pub worlds: Vec<WorldCheck>,
+    /// Misclassified examples over all training worlds.
+    pub train_errors: usize,
+    pub validation_errors: usize,
+    /// Misclassified / labelled examples over all validation worlds (the mean squared error of
+    /// crisp 0/1 predictions); 0 when the task has no validation world.
+    pub validation_mse: f64,
+}
+
+impl CheckReport {
+    /// Every training example right.
+    pub fn fits_training(&self) -> bool {
+        self.train_errors == 0
+    }
+    /// Every training and every validation example right.
+    pub fn solved(&self) -> bool {
+        self.train_errors == 0 && self.validation_errors == 0
+    }
+}
+
+/// Evaluates `rules` on every world of `task` (semi-naive, to fixpoint) and compares the
+/// target atoms with the examples. The rules' ids must refer to `task.vocab`.
+pub fn check_program(task: &Task, rules: &[Clause]) -> CheckReport {
+    let worlds: Vec<WorldCheck> = task
+        .worlds()
+        .map(|(i, is_validation, world)| check_world(task, rules, world, i, is_validation))
+        .collect();
+    let errors = |validation: bool| -> usize {
+        worlds
+            .iter()
+            .filter(|w| w.is_validation == validation)
+            .map(WorldCheck::errors)
+            .sum()
+    };
+    let (train_errors, validation_errors) = (errors(false), errors(true));
+    let validation_examples: usize = worlds
+        .iter()
+        .filter(|w| w.is_validation)
+        .map(|w| w.examples)
+        .sum();
+    let validation_mse = if validation_examples == 0 {
+        0.0
+    } else {
+        validation_errors as f64 / validation_examples as f64
+    };
+    CheckReport {
+        worlds,
+        train_errors,
+        validation_errors,
+        validation_mse,
+    }
+}
+
+fn check_world(
+    task: &Task,
+    rules: &[Clause],
+    world: &World,
+    i: usize,
+    is_validation: bool,
+) -> WorldCheck {
+    let program = Program {
+        vocab: task.vocab.clone(),
+        facts: world.background.clone(),
+        rules: rules.to_vec(),
+    };
+    let model = evaluate(&program, Strategy::SemiNaive);
+    let show = |a: &crate::logic::GroundAtom| a.display(&task.vocab).to_string();
+    WorldCheck {
+        world: i,
+        is_validation,
+        false_positives: world
+            .negative
+            .iter()
+            .filter(|a| model.contains(a))
+            .map(show)
+            .collect(),
+        false_negatives: world
+            .positive
+            .iter()
+            .filter(|a| !model.contains(a))
+            .map(show)
+            .collect(),
+        examples: world.positive.len() + world.negative.len(),
+    }
+}
+
+/// The rules as engine text, one clause a line (each ending in a newline).
+pub fn program_text(vocab: &Vocabulary, rules: &[Clause]) -> String {
+    rules
+        .iter()
+        .map(|r| format!("{}\n", r.display(vocab)))
+        .collect()
+}
