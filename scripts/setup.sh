@@ -33,6 +33,8 @@ tmp=$(mktemp "$root/.cargo/config.XXXXXX")
   echo "LIBTORCH_BYPASS_VERSION_CHECK = \"1\""
   echo "DILP_TORCH_LIBDIRS = \"$libdirs\""
   echo "[build]"
+  echo "# Shared by every clone on this machine, so CI and later clones reuse the LibTorch build."
+  echo "target-dir = \"$cache/target\""
   echo "rustflags = [$(IFS=:; for d in $libdirs; do printf '"-C", "link-arg=-Wl,-rpath,%s", ' "$d"; done)]"
 } > "$tmp"
 if ! cmp -s "$tmp" "$cfg" 2>/dev/null; then mv "$tmp" "$cfg"; say "wrote $cfg"; else rm -f "$tmp"; fi

@@ -1,0 +1,294 @@
+//! The command line: clap definitions only. `main.rs` turns these into library calls.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dilp",
+    version,
+    about = "Learn Datalog programs from noisy examples: a Datalog engine, a SAT baseline and ∂ILP",
+    long_about = None
+)]
+pub struct Cli {
+    /// Intra-op threads for LibTorch (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate a Datalog file and print its least model (or a query's answers), sorted.
+    Run {
+        file: PathBuf,
+        /// Only facts matching this atom, e.g. 'path(a,X)'. Magic sets are used when an argument is bound.
+        #[arg(long)]
+        query: Option<String>,
+        /// naive | semi-naive | magic (default: magic for a bound query, semi-naive otherwise).
+        #[arg(long)]
+        engine: Option<String>,
+        /// Print rounds, facts derived and time to stderr.
+        #[arg(long)]
+        stats: bool,
+    },
+    /// List the clauses generated for each rule template of a task, and the size of each X_c.
+    Clauses { task: PathBuf },
+    /// Solve a task exactly with the ILP-to-SAT encoding.
+    Synth {
+        task: PathBuf,
+        /// Find the program that misclassifies the fewest training examples, up to K of them.
+        #[arg(long)]
+        max_errors: Option<usize>,
+        /// Count every distinct program that fits the training worlds.
+        #[arg(long)]
+        all: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Learn a task with ∂ILP.
+    #[cfg(feature = "torch")]
+    Learn(LearnArgs),
+    /// The neuro-symbolic MNIST less-than study.
+    #[cfg(feature = "torch")]
+    Mnist {
+        #[command(subcommand)]
+        which: MnistCommand,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LearnArgs {
+    pub task: PathBuf,
+    /// Initialisations trained together as one batch.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
+    /// Training steps (paper: 6000).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Learning rate (paper: 0.5).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// auto | cpu | cuda | cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Examples per mini-batch (0: all of the sampled world).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// product | godel | lukasiewicz.
+    #[arg(long)]
+    pub tnorm: Option<String>,
+    /// prob-sum | max.
+    #[arg(long)]
+    pub amalgamation: Option<String>,
+    /// rmsprop | adam.
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    /// Flip this proportion of the training labels first (seeded by --seed).
+    #[arg(long)]
+    pub noise: Option<f64>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Folder for the resolved config and report (default: experiments/results/learn-<task>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[cfg(feature = "torch")]
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Table 3: every benchmark task with many seeds, per-seed success beside the paper's.
+    Tasks {
+        #[arg(long, default_value_t = 50)]
+        seeds: usize,
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Only these tasks (file stems), comma-separated.
+        #[arg(long)]
+        only: Option<String>,
+        #[arg(long, default_value = "experiments/tasks")]
+        dir: PathBuf,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
+    /// Table 4: mislabelled training data, ∂ILP against the exact and noise-tolerant SAT solver.
+    Noise {
+        #[arg(long, default_value_t = 10)]
+        seeds: usize,
+        #[arg(long)]
+        steps: Option<usize>,
+        #[arg(long)]
+        only: Option<String>,
+        #[arg(long, default_value = "experiments/tasks")]
+        dir: PathBuf,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
+    /// Milliseconds per training step for 1, 32 and 200 seeds on every task.
+    Speed {
+        /// Comma-separated seed counts.
+        #[arg(long, default_value = "1,32,200")]
+        seeds: String,
+        #[arg(long, default_value_t = 30)]
+        steps: usize,
+        #[arg(long)]
+        only: Option<String>,
+        #[arg(long, default_value = "experiments/tasks")]
+        dir: PathBuf,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
+    /// Peak memory and time of one large task beside the paper's Appendix E estimate.
+    Memory {
+        #[arg(long, default_value_t = 20)]
+        constants: usize,
+        #[arg(long, default_value_t = 50)]
+        steps: usize,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
+}
+
+#[cfg(feature = "torch")]
+#[derive(Subcommand, Debug)]
+pub enum MnistCommand {
+    /// Pretrain the conv-net on MNIST digits (skipped when a valid model exists unless --force).
+    Pretrain {
+        #[arg(long)]
+        force: bool,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
+    /// Train ∂ILP and the MLP baseline on image pairs at one held-out proportion.
+    Train(MnistTrainArgs),
+    /// The whole study: several held-out proportions and runs, a table and plots.
+    Sweep(MnistSweepArgs),
+    /// Redraw the plots of a sweep from its saved CSV.
+    Plot {
+        #[arg(long, default_value = "experiments/results/mnist")]
+        dir: PathBuf,
+    },
+}
+
+#[cfg(feature = "torch")]
+#[derive(Args, Debug, Clone)]
+pub struct MnistTrainArgs {
+    /// Proportion of the 100 digit pairs held out of training.
+    #[arg(long, default_value_t = 0.7)]
+    pub held_out: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// frozen | finetune | scratch.
+    #[arg(long, default_value = "frozen")]
+    pub vision: String,
+    /// Training image pairs.
+    #[arg(long)]
+    pub pairs: Option<usize>,
+    /// Training steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    #[arg(long)]
+    pub json: bool,
+    /// Output folder (default: experiments/results/mnist-train-h<H>-s<SEED>-<MODE>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[cfg(feature = "torch")]
+#[derive(Args, Debug, Clone)]
+pub struct MnistSweepArgs {
+    /// Comma-separated held-out proportions.
+    #[arg(long, default_value = "0,0.4,0.7")]
+    pub held_out: String,
+    /// Runs (seeds) per proportion.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    #[arg(long, default_value = "frozen")]
+    pub vision: String,
+    #[arg(long)]
+    pub pairs: Option<usize>,
+    #[arg(long)]
+    pub steps: Option<usize>,
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    #[arg(long, default_value = "experiments/results/mnist")]
+    pub out: PathBuf,
+}
+
+#[cfg(feature = "torch")]
+impl LearnArgs {
+    /// Resolves the command line over the documented defaults.
+    pub fn into_options(self) -> anyhow::Result<dilp::experiment::learn_cmd::LearnOptions> {
+        let mut c = dilp::dilp::LearnConfig {
+            seeds: self.seeds,
+            seed: self.seed,
+            ..Default::default()
+        };
+        if let Some(s) = self.steps {
+            c.steps = s;
+        }
+        if let Some(lr) = self.lr {
+            c.lr = lr;
+        }
+        if let Some(b) = self.batch_size {
+            c.batch_size = b;
+        }
+        if let Some(t) = &self.tnorm {
+            c.tnorm = t.parse().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(a) = &self.amalgamation {
+            c.amalgamation = a.parse().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(o) = &self.optimizer {
+            c.optimizer = match o.as_str() {
+                "rmsprop" => dilp::dilp::learn::Optimizer::Rmsprop,
+                "adam" => dilp::dilp::learn::Optimizer::Adam,
+                _ => anyhow::bail!("unknown optimizer `{o}` (rmsprop, adam)"),
+            };
+        }
+        if let Some(rho) = self.noise {
+            anyhow::ensure!((0.0..1.0).contains(&rho), "--noise must be in [0, 1), got {rho}");
+        }
+        anyhow::ensure!(self.seeds > 0, "--seeds must be at least 1");
+        Ok(dilp::experiment::learn_cmd::LearnOptions {
+            task: self.task,
+            config: c,
+            device: dilp::dilp::parse_device(&self.device).map_err(anyhow::Error::msg)?,
+            noise: self.noise,
+            json: self.json,
+            out: self.out,
+        })
+    }
+}
+
+#[cfg(feature = "torch")]
+impl MnistTrainArgs {
+    pub fn to_config(&self) -> anyhow::Result<dilp::experiment::mnist::MnistRunConfig> {
+        anyhow::ensure!((0.0..1.0).contains(&self.held_out), "--held-out must be in [0, 1), got {}", self.held_out);
+        let mut c = dilp::experiment::mnist::MnistRunConfig {
+            held_out: self.held_out,
+            seed: self.seed,
+            vision: self.vision.parse().map_err(anyhow::Error::msg)?,
+            ..Default::default()
+        };
+        if let Some(p) = self.pairs {
+            anyhow::ensure!(p > 0, "--pairs must be at least 1");
+            c.pairs = p;
+        }
+        if let Some(s) = self.steps {
+            c.dilp.steps = s;
+            c.mlp.steps = s;
+        }
+        c.dilp.seed = self.seed;
+        c.mlp.seed = self.seed;
+        Ok(c)
+    }
+}

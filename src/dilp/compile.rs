@@ -1,0 +1,165 @@
+//! Turns a task into tensors once, before training: per world, the initial valuation, the
+//! examples, and for every clause template the index pairs `X_c` restricted to the head
+//! predicate's own atoms (`K × n_p × w` instead of the paper's `n × w` per clause), since a
+//! clause can only ever write its head predicate's atoms.
+
+use crate::ilp::{self, ClauseSet, GroundIndex, Task, World};
+use crate::logic::Clause;
+use std::ops::Range;
+use tch::{Device, Kind, Tensor};
+
+/// All clauses of one rule template, their index pairs stacked.
+#[derive(Debug)]
+pub struct TemplateIndex {
+    /// Number of clauses.
+    pub k: usize,
+    /// Head atoms per clause.
+    pub n_head: usize,
+    /// Groundings per head atom (|C|^v).
+    pub width: usize,
+    /// Flattened `[k * n_head * width]` global atom ids of the first and second body atom.
+    pub first: Tensor,
+    pub second: Tensor,
+}
+
+/// One intensional predicate in one world.
+#[derive(Debug)]
+pub struct CompiledPred {
+    pub range: Range<usize>,
+    pub templates: [Option<TemplateIndex>; 2],
+}
+
+/// One world, ready for inference.
+#[derive(Debug)]
+pub struct CompiledWorld {
+    pub index: GroundIndex,
+    /// Number of ground atoms, ⊥ included.
+    pub n: usize,
+    /// `[n]`: 1 on background atoms.
+    pub init: Tensor,
+    /// `[e]` atom ids and `[e]` labels of the examples.
+    pub example_ids: Tensor,
+    pub labels: Tensor,
+    pub num_examples: usize,
+    /// Intensional predicates, in index order (their atoms are the last block of the index).
+    pub preds: Vec<CompiledPred>,
+    /// First atom id of the intensional block.
+    pub intensional_start: usize,
+    pub steps: usize,
+}
+
+/// A task's clauses and compiled worlds.
+#[derive(Debug)]
+pub struct CompiledTask {
+    pub clause_sets: Vec<ClauseSet>,
+    pub train: Vec<CompiledWorld>,
+    pub validation: Vec<CompiledWorld>,
+    pub device: Device,
+}
+
+/// Stacks the index pairs of `clauses` (None for an empty template).
+pub fn template_index(clauses: &[Clause], index: &GroundIndex, device: Device) -> Option<TemplateIndex> {
+    if clauses.is_empty() {
+        return None;
+    }
+    let mut all = Vec::with_capacity(clauses.len());
+    let (mut n_head, mut width) = (0, 0);
+    for c in clauses {
+        let p = ilp::index_pairs(c, index);
+        n_head = p.head_range.len();
+        // Clauses of one template share v, hence the width; pad defensively if they ever differ.
+        width = width.max(p.width);
+        all.push(p);
+    }
+    let mut a = Vec::with_capacity(clauses.len() * n_head * width);
+    let mut b = Vec::with_capacity(a.capacity());
+    for p in &all {
+        for row in 0..n_head {
+            for m in 0..width {
+                let [i, j] = if m < p.width { p.pairs[row * p.width + m] } else { [0, 0] };
+                a.push(i as i64);
+                b.push(j as i64);
+            }
+        }
+    }
+    Some(TemplateIndex {
+        k: clauses.len(),
+        n_head,
+        width,
+        first: Tensor::from_slice(&a).to_device(device),
+        second: Tensor::from_slice(&b).to_device(device),
+    })
+}
+
+impl CompiledWorld {
+    pub fn new(task: &Task, clause_sets: &[ClauseSet], world: &World, device: Device) -> Self {
+        let order = task.preds_in_index_order();
+        let index = GroundIndex::new(&task.vocab, &order, &world.constants);
+        let n = index.len();
+        let mut init = vec![0f32; n];
+        for id in ilp::background_ids(world, &index) {
+            init[id.index()] = 1.0;
+        }
+        let ex = ilp::examples(world, &index);
+        let ids: Vec<i64> = ex.atoms.iter().map(|a| a.0 as i64).collect();
+        let preds: Vec<CompiledPred> = clause_sets
+            .iter()
+            .map(|cs| CompiledPred {
+                range: index.pred_range(cs.pred),
+                templates: [
+                    template_index(&cs.templates[0], &index, device),
+                    template_index(&cs.templates[1], &index, device),
+                ],
+            })
+            .collect();
+        let intensional_start = preds.first().map_or(n, |p| p.range.start);
+        debug_assert!(preds.windows(2).all(|w| w[0].range.end == w[1].range.start));
+        debug_assert!(preds.last().is_none_or(|p| p.range.end == n));
+        CompiledWorld {
+            n,
+            init: Tensor::from_slice(&init).to_device(device),
+            example_ids: Tensor::from_slice(&ids).to_device(device),
+            labels: Tensor::from_slice(&ex.labels).to_device(device),
+            num_examples: ids.len(),
+            preds,
+            intensional_start,
+            steps: world.steps,
+            index,
+        }
+    }
+}
+
+impl CompiledTask {
+    pub fn new(task: &Task, device: Device) -> Self {
+        let clause_sets = ilp::generate_all(task);
+        let train = task
+            .train
+            .iter()
+            .map(|w| CompiledWorld::new(task, &clause_sets, w, device))
+            .collect();
+        let validation = task
+            .validation
+            .iter()
+            .map(|w| CompiledWorld::new(task, &clause_sets, w, device))
+            .collect();
+        CompiledTask {
+            clause_sets,
+            train,
+            validation,
+            device,
+        }
+    }
+
+    /// `(K1, K2)` per intensional predicate; `K2 = 1` stands for an absent second template.
+    pub fn weight_shapes(&self) -> Vec<(usize, usize)> {
+        self.clause_sets
+            .iter()
+            .map(|cs| (cs.templates[0].len(), cs.templates[1].len().max(1)))
+            .collect()
+    }
+}
+
+/// A `[B, n]` float tensor of zeros, for callers that build valuations by hand.
+pub fn zeros(batch: usize, n: usize, device: Device) -> Tensor {
+    Tensor::zeros([batch as i64, n as i64], (Kind::Float, device))
+}

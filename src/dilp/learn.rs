@@ -1,0 +1,387 @@
+//! Training ∂ILP on a symbolic task: many seeds at once as one batch, one world and one
+//! mini-batch of its examples per step, binary cross-entropy, RMSProp or Adam, and early exit of
+//! seeds whose training predictions have converged. The best seed (lowest training loss, the
+//! paper's selection rule) is read out and checked with the Datalog engine.
+
+use super::compile::{CompiledTask, CompiledWorld};
+use super::infer::{infer, InferOptions};
+use super::memory;
+use super::readout::{read_out, ReadOut};
+use super::weights::RuleWeights;
+use super::{Amalgamation, TNorm};
+use crate::error::Result;
+use crate::ilp::{check_program, program_text, Task};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// TensorFlow 1's RMSProp (decay 0.9, mean square initialised to 1, ε = 1e-10), which the paper used.
+    #[default]
+    Rmsprop,
+    /// Adam (β = 0.9, 0.999; ε = 1e-8).
+    Adam,
+}
+
+/// Settings of one learning run. Defaults are the paper's where it gives them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LearnConfig {
+    /// Training steps (paper: 6000).
+    pub steps: usize,
+    /// Learning rate (paper: 0.5).
+    pub lr: f64,
+    pub optimizer: Optimizer,
+    /// Standard deviation of the N(0, σ²) initial weights (paper: 1).
+    pub init_std: f64,
+    /// Initialisations trained together as one batch.
+    pub seeds: usize,
+    /// Seed of the first initialisation; seed `i` of the batch uses `seed + i`.
+    pub seed: u64,
+    /// Examples per mini-batch; 0 means every example of the sampled world.
+    pub batch_size: usize,
+    pub tnorm: TNorm,
+    pub amalgamation: Amalgamation,
+    /// Stop a seed once every training example is within `tolerance` of its label (checked
+    /// every `check_every` steps); 0 disables early stopping.
+    pub tolerance: f64,
+    pub check_every: usize,
+    /// Read-out threshold on a clause's marginal probability (paper: 0.1).
+    pub threshold: f64,
+    /// Success: validation mean squared error below this (paper: 1e-4).
+    pub success_mse: f64,
+    /// Floats per chunk of clause-pair maxima.
+    pub pair_chunk: usize,
+}
+
+impl Default for LearnConfig {
+    fn default() -> Self {
+        LearnConfig {
+            steps: 6000,
+            lr: 0.5,
+            optimizer: Optimizer::Rmsprop,
+            init_std: 1.0,
+            seeds: 1,
+            seed: 0,
+            batch_size: 0,
+            tnorm: TNorm::Product,
+            amalgamation: Amalgamation::ProbSum,
+            tolerance: 1e-3,
+            check_every: 50,
+            threshold: 0.1,
+            success_mse: 1e-4,
+            pair_chunk: 1 << 22,
+        }
+    }
+}
+
+/// What the observer sees while training.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub step: usize,
+    pub steps: usize,
+    /// Mean mini-batch loss over the seeds still training.
+    pub loss: f64,
+    pub active: usize,
+    pub converged: usize,
+    /// Converged seeds that also meet the validation criterion.
+    pub solved: usize,
+}
+
+pub trait LearnObserver {
+    fn on_progress(&mut self, _p: &Progress) {}
+}
+impl LearnObserver for () {}
+
+/// The outcome for one initialisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub train_loss: f64,
+    pub validation_mse: f64,
+    pub success: bool,
+    /// Steps trained before it converged (or all of them).
+    pub steps_trained: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LearnReport {
+    pub task: String,
+    pub config: LearnConfig,
+    pub seeds: Vec<SeedResult>,
+    pub best_seed: u64,
+    pub seeds_solved: usize,
+    /// The best seed meets the validation criterion and its read-out program passes the
+    /// engine check on every training and validation world.
+    pub solved: bool,
+    pub engine_check: bool,
+    pub program: String,
+    pub program_probs: Vec<(String, f64)>,
+    pub train_loss: f64,
+    pub validation_mse: f64,
+    pub seconds: f64,
+    pub ms_per_step: f64,
+    /// Seed-steps computed, and those saved by early stopping.
+    pub seed_steps: usize,
+    pub seed_steps_saved: usize,
+    pub threads: i32,
+    pub device: String,
+    pub paper_memory_mib: f64,
+    pub estimated_memory_mib: f64,
+    pub peak_rss_mib: f64,
+}
+
+fn bce(pred: &Tensor, labels: &Tensor) -> Tensor {
+    let p = pred.clamp(1e-7, 1.0 - 1e-7);
+    let q: Tensor = 1.0 - &p;
+    let r: Tensor = 1.0 - labels;
+    let t: Tensor = labels * p.log() + r * q.log();
+    -t
+}
+
+fn to_f64s(t: &Tensor) -> Vec<f64> {
+    Vec::<f64>::try_from(&t.to_kind(Kind::Double).to_device(Device::Cpu).reshape([-1])).unwrap_or_default()
+}
+
+/// Predictions `[S, e]` at the examples of `world` after its own number of steps.
+fn predict(world: &CompiledWorld, probs: &[Tensor], opts: &InferOptions) -> Tensor {
+    infer(world, &world.init, probs, world.steps, opts).index_select(1, &world.example_ids)
+}
+
+/// Per-row mean BCE over every example of every world.
+fn full_loss(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
+    let mut sum: Option<Tensor> = None;
+    let mut count = 0;
+    for w in worlds {
+        let l = bce(&predict(w, probs, opts), &w.labels).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        count += w.num_examples;
+        sum = Some(match sum {
+            None => l,
+            Some(s) => s + l,
+        });
+    }
+    sum.map(|s| to_f64s(&(s / count.max(1) as f64))).unwrap_or_default()
+}
+
+/// Per-row mean squared error over the validation worlds (the training worlds if none).
+fn validation_mse(task: &CompiledTask, probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
+    let worlds = if task.validation.is_empty() { &task.train } else { &task.validation };
+    let mut sum: Option<Tensor> = None;
+    let mut count = 0;
+    for w in worlds {
+        let e = (predict(w, probs, opts) - &w.labels).square().sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        count += w.num_examples;
+        sum = Some(match sum {
+            None => e,
+            Some(s) => s + e,
+        });
+    }
+    sum.map(|s| to_f64s(&(s / count.max(1) as f64))).unwrap_or_default()
+}
+
+/// Largest |prediction − label| per row over the training worlds.
+fn max_train_error(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
+    let mut worst: Option<Tensor> = None;
+    for w in worlds {
+        let e = (predict(w, probs, opts) - &w.labels).abs().amax([1i64].as_slice(), false);
+        worst = Some(match worst {
+            None => e,
+            Some(m) => m.maximum(&e),
+        });
+    }
+    worst.map(|t| to_f64s(&t)).unwrap_or_default()
+}
+
+struct OptState {
+    first: Vec<Tensor>,
+    second: Vec<Tensor>,
+    t: i32,
+}
+
+impl OptState {
+    fn new(weights: &RuleWeights, kind: Optimizer) -> Self {
+        let init = |w: &Tensor| match kind {
+            Optimizer::Rmsprop => w.ones_like(),
+            Optimizer::Adam => w.zeros_like(),
+        };
+        OptState {
+            first: weights.tensors.iter().map(|w| w.zeros_like()).collect(),
+            second: weights.tensors.iter().map(init).collect(),
+            t: 0,
+        }
+    }
+    fn select(&self, keep: &Tensor) -> Self {
+        OptState {
+            first: self.first.iter().map(|t| t.index_select(0, keep)).collect(),
+            second: self.second.iter().map(|t| t.index_select(0, keep)).collect(),
+            t: self.t,
+        }
+    }
+    fn update(&mut self, weights: &mut RuleWeights, kind: Optimizer, lr: f64) {
+        self.t += 1;
+        tch::no_grad(|| {
+            for (i, w) in weights.tensors.iter_mut().enumerate() {
+                let mut g = w.grad();
+                if !g.defined() {
+                    continue;
+                }
+                let delta = match kind {
+                    Optimizer::Rmsprop => {
+                        self.second[i] = &self.second[i] * 0.9 + g.square() * 0.1;
+                        &g * lr / (&self.second[i] + 1e-10).sqrt()
+                    }
+                    Optimizer::Adam => {
+                        self.first[i] = &self.first[i] * 0.9 + &g * 0.1;
+                        self.second[i] = &self.second[i] * 0.999 + g.square() * 0.001;
+                        let m = &self.first[i] / (1.0 - 0.9f64.powi(self.t));
+                        let v = &self.second[i] / (1.0 - 0.999f64.powi(self.t));
+                        m * lr / (v.sqrt() + 1e-8)
+                    }
+                };
+                let _ = w.f_sub_(&delta);
+                let _ = g.zero_();
+            }
+        });
+    }
+}
+
+/// Learns `task` with `cfg` on `device`.
+pub fn learn(task: &Task, cfg: &LearnConfig, device: Device, observer: &mut dyn LearnObserver) -> Result<LearnReport> {
+    let start = Instant::now();
+    let compiled = CompiledTask::new(task, device);
+    let shapes = compiled.weight_shapes();
+    let opts = InferOptions {
+        tnorm: cfg.tnorm,
+        amalgamation: cfg.amalgamation,
+        pair_chunk: cfg.pair_chunk,
+    };
+    let seeds = cfg.seeds.max(1);
+    let all_worlds = compiled.train.iter().chain(&compiled.validation);
+    let estimate = all_worlds.clone().map(|w| memory::our_estimate(w, seeds, w.steps)).fold(0.0, f64::max);
+    let paper = all_worlds.map(|w| memory::paper_estimate(w, &shapes, w.steps) * seeds as f64).fold(0.0, f64::max);
+    memory::check_fits(&format!("learning `{}` with {seeds} seeds", task.name), estimate, memory::limit_bytes())?;
+
+    let mut weights = RuleWeights::init(&shapes, seeds, cfg.seed, cfg.init_std, device);
+    let mut state = OptState::new(&weights, cfg.optimizer);
+    let mut active: Vec<usize> = (0..seeds).collect();
+    let mut finals: Vec<Option<Vec<Tensor>>> = (0..seeds).map(|_| None).collect();
+    let mut trained = vec![cfg.steps; seeds];
+    let (mut converged, mut solved_early) = (0, 0);
+    let mut rng = Rng::new(cfg.seed ^ 0xD11F);
+    let mut seed_steps = 0;
+    let mut steps_run = 0;
+
+    for step in 0..cfg.steps {
+        if active.is_empty() {
+            break;
+        }
+        let world = &compiled.train[rng.below(compiled.train.len())];
+        let (ids, labels) = if cfg.batch_size == 0 || cfg.batch_size >= world.num_examples {
+            (world.example_ids.shallow_clone(), world.labels.shallow_clone())
+        } else {
+            let pick: Vec<i64> = rng.sample(world.num_examples, cfg.batch_size).into_iter().map(|i| i as i64).collect();
+            let pick = Tensor::from_slice(&pick).to_device(device);
+            (world.example_ids.index_select(0, &pick), world.labels.index_select(0, &pick))
+        };
+        let probs = weights.probs();
+        let a = infer(world, &world.init, &probs, world.steps, &opts);
+        let per_seed = bce(&a.index_select(1, &ids), &labels).mean_dim([1i64].as_slice(), false, Kind::Float);
+        per_seed.sum(Kind::Float).backward();
+        state.update(&mut weights, cfg.optimizer, cfg.lr);
+        seed_steps += active.len();
+        steps_run = step + 1;
+
+        let last = step + 1 == cfg.steps;
+        if cfg.tolerance > 0.0 && cfg.check_every > 0 && (step + 1) % cfg.check_every == 0 && !last {
+            let probs = tch::no_grad(|| weights.probs());
+            let err = tch::no_grad(|| max_train_error(&compiled.train, &probs, &opts));
+            let done: Vec<usize> = (0..active.len()).filter(|&i| err[i] < cfg.tolerance).collect();
+            if !done.is_empty() {
+                let mse = tch::no_grad(|| validation_mse(&compiled, &probs, &opts));
+                for &i in &done {
+                    let s = active[i];
+                    finals[s] = Some(weights.tensors.iter().map(|w| w.detach().get(i as i64).unsqueeze(0)).collect());
+                    trained[s] = step + 1;
+                    converged += 1;
+                    solved_early += usize::from(mse[i] < cfg.success_mse);
+                }
+                let keep: Vec<i64> = (0..active.len()).filter(|i| !done.contains(i)).map(|i| i as i64).collect();
+                active = keep.iter().map(|&i| active[i as usize]).collect();
+                if !active.is_empty() {
+                    let keep = Tensor::from_slice(&keep).to_device(device);
+                    weights = weights.select(&keep);
+                    state = state.select(&keep);
+                }
+            }
+        }
+        if step % 10 == 0 || last || active.is_empty() {
+            let loss = f64::try_from(per_seed.mean(Kind::Float)).unwrap_or(f64::NAN);
+            observer.on_progress(&Progress {
+                step: step + 1,
+                steps: cfg.steps,
+                loss,
+                active: active.len(),
+                converged,
+                solved: solved_early,
+            });
+        }
+    }
+    for (i, &s) in active.iter().enumerate() {
+        finals[s] = Some(weights.tensors.iter().map(|w| w.detach().get(i as i64).unsqueeze(0)).collect());
+    }
+    let train_seconds = start.elapsed().as_secs_f64();
+
+    // Gather every seed's final weights back into one batch, in seed order.
+    let finals: Vec<Vec<Tensor>> = finals.into_iter().map(|f| f.expect("every seed has weights")).collect();
+    let all = RuleWeights {
+        tensors: (0..shapes.len())
+            .map(|p| Tensor::cat(&finals.iter().map(|f| f[p].shallow_clone()).collect::<Vec<_>>(), 0))
+            .collect(),
+    };
+    let probs = tch::no_grad(|| all.probs());
+    let losses = tch::no_grad(|| full_loss(&compiled.train, &probs, &opts));
+    let mses = tch::no_grad(|| validation_mse(&compiled, &probs, &opts));
+    let seeds_out: Vec<SeedResult> = (0..seeds)
+        .map(|s| SeedResult {
+            seed: cfg.seed + s as u64,
+            train_loss: losses[s],
+            validation_mse: mses[s],
+            success: mses[s] < cfg.success_mse,
+            steps_trained: trained[s],
+        })
+        .collect();
+    let best = (0..seeds).min_by(|&a, &b| losses[a].total_cmp(&losses[b])).unwrap_or(0);
+    let read: ReadOut = read_out(&compiled.clause_sets, &probs, best, cfg.threshold);
+    let rules = read.rules();
+    let check = check_program(task, &rules);
+    let seeds_solved = seeds_out.iter().filter(|s| s.success).count();
+    Ok(LearnReport {
+        task: task.name.clone(),
+        config: cfg.clone(),
+        best_seed: cfg.seed + best as u64,
+        seeds_solved,
+        solved: seeds_out[best].success && check.solved(),
+        engine_check: check.solved(),
+        program: program_text(&task.vocab, &rules),
+        program_probs: read
+            .clauses
+            .iter()
+            .map(|c| (c.clause.display(&task.vocab).to_string(), c.prob))
+            .collect(),
+        train_loss: losses[best],
+        validation_mse: mses[best],
+        seconds: start.elapsed().as_secs_f64(),
+        ms_per_step: 1000.0 * train_seconds / steps_run.max(1) as f64,
+        seed_steps,
+        seed_steps_saved: seeds * steps_run - seed_steps,
+        threads: tch::get_num_threads(),
+        device: format!("{device:?}"),
+        paper_memory_mib: paper / 1048576.0,
+        estimated_memory_mib: estimate / 1048576.0,
+        peak_rss_mib: memory::peak_rss_bytes().unwrap_or(0.0) / 1048576.0,
+        seeds: seeds_out,
+    })
+}

@@ -1,0 +1,96 @@
+//! `dilp learn`: one task, a batch of seeds, a progress bar, the program read out, checked by
+//! the engine, and a report written next to the resolved config.
+
+use crate::dilp::{learn, LearnConfig, LearnReport};
+use crate::error::Result;
+use crate::ilp::load_task;
+use crate::report::files::write_json;
+use crate::report::progress::LearnBar;
+use std::path::PathBuf;
+
+/// Everything `dilp learn` needs, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct LearnOptions {
+    pub task: PathBuf,
+    pub config: LearnConfig,
+    pub device: tch::Device,
+    pub noise: Option<f64>,
+    pub json: bool,
+    pub out: Option<PathBuf>,
+}
+
+/// Human-readable summary of a learning run.
+pub fn render(report: &LearnReport) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("task {}: ", report.task));
+    s.push_str(if report.solved { "SOLVED" } else { "not solved" });
+    s.push_str(&format!(
+        " (best seed {}, {}/{} seeds meet validation MSE < {:e})\n",
+        report.best_seed,
+        report.seeds_solved,
+        report.seeds.len(),
+        report.config.success_mse
+    ));
+    s.push_str("program (clause probability):\n");
+    for (c, p) in &report.program_probs {
+        s.push_str(&format!("  {c:<50} % {p:.3}\n"));
+    }
+    s.push_str(&format!(
+        "engine check on every world: {}\n",
+        if report.engine_check { "passed" } else { "FAILED" }
+    ));
+    s.push_str(&format!(
+        "train loss {:.5}  validation MSE {:.2e}  time {:.2} s  {:.2} ms/step  threads {}  device {}\n",
+        report.train_loss, report.validation_mse, report.seconds, report.ms_per_step, report.threads, report.device
+    ));
+    s.push_str(&format!(
+        "early stopping saved {} of {} seed-steps; memory: estimate {:.1} MiB, paper's formula {:.1} MiB, peak RSS {:.0} MiB\n",
+        report.seed_steps_saved,
+        report.seed_steps + report.seed_steps_saved,
+        report.estimated_memory_mib,
+        report.paper_memory_mib,
+        report.peak_rss_mib
+    ));
+    s
+}
+
+pub fn run(opts: &LearnOptions) -> Result<()> {
+    let mut task = load_task(&opts.task)?;
+    if let Some(rho) = opts.noise {
+        task = task.with_flipped_labels(rho, opts.config.seed);
+    }
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("experiments/results/learn-{}", task.name)));
+    write_json(&out.join("config.json"), &opts.config)?;
+    let mut bar = if opts.json {
+        LearnBar::hidden()
+    } else {
+        LearnBar::new(&task.name, opts.config.steps)
+    };
+    let report = learn(&task, &opts.config, opts.device, &mut bar)?;
+    bar.finish();
+    write_json(&out.join("report.json"), &report)?;
+    if opts.json {
+        let v = serde_json::json!({
+            "task": report.task,
+            "solved": report.solved,
+            "seeds": report.seeds.len(),
+            "seeds_solved": report.seeds_solved,
+            "program": report.program,
+            "train_loss": report.train_loss,
+            "validation_mse": report.validation_mse,
+            "seconds": report.seconds,
+            "engine_check": report.engine_check,
+            "best_seed": report.best_seed,
+            "ms_per_step": report.ms_per_step,
+            "threads": report.threads,
+        });
+        println!("{v}");
+    } else {
+        print!("{}", render(&report));
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}

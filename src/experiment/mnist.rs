@@ -1,0 +1,294 @@
+//! The MNIST less-than study: pretrained (or scratch) conv-net → image atoms → ∂ILP, beside the
+//! MLP baseline, trained by the same loop on the same pairs, scored on test-image pairs of seen
+//! and of held-out digit pairs; the learned program checked by the engine on all 100 digit pairs.
+
+use crate::error::{Error, Result};
+use crate::ilp::{check_program, program_text};
+use crate::neuro::perception::logits_of;
+use crate::neuro::{Perception, RuleModule, VisionMode};
+use crate::report::files::{write_atomic, write_csv, write_json};
+use crate::report::plot;
+use crate::train::{accuracy, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig, TrainObserver};
+use crate::vision::{self, ConvNet, Mlp, MlpConfig, Mnist, PairSpec, PairSplit, PretrainConfig};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::{nn, Device, Tensor};
+
+impl PairModel for RuleModule {
+    fn name(&self) -> &str {
+        "dilp"
+    }
+    fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
+        self.forward(&left.softmax(-1, tch::Kind::Float), &right.softmax(-1, tch::Kind::Float))
+    }
+}
+
+impl PairModel for Mlp {
+    fn name(&self) -> &str {
+        "mlp"
+    }
+    fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
+        self.f_prob_pair(left, right).unwrap_or_else(|_| left.zeros_like().sum_dim_intlist([1i64].as_slice(), false, tch::Kind::Float))
+    }
+}
+
+/// One run's settings (serde; documented defaults).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MnistRunConfig {
+    /// Proportion of the 100 digit pairs held out. Default 0.7.
+    pub held_out: f64,
+    /// Seeds the split, the initialisation and the batches. Default 0.
+    pub seed: u64,
+    pub vision: VisionMode,
+    /// Training image pairs. Default 20,000.
+    pub pairs: usize,
+    /// Test image pairs per split. Default 2,000.
+    pub test_pairs: usize,
+    /// The ∂ILP module's training.
+    pub dilp: TrainConfig,
+    /// The MLP's training.
+    pub mlp: TrainConfig,
+    pub mlp_net: MlpConfig,
+}
+
+impl Default for MnistRunConfig {
+    fn default() -> Self {
+        MnistRunConfig {
+            held_out: 0.7,
+            seed: 0,
+            vision: VisionMode::Frozen,
+            pairs: 20_000,
+            test_pairs: 2_000,
+            dilp: TrainConfig::default(),
+            mlp: TrainConfig {
+                steps: 1500,
+                lr: 3e-3,
+                ..TrainConfig::default()
+            },
+            mlp_net: MlpConfig::default(),
+        }
+    }
+}
+
+/// One run's figures. Accuracies are on MNIST test-image pairs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MnistRunReport {
+    pub held_out: f64,
+    pub seed: u64,
+    pub vision: VisionMode,
+    pub dilp_seen_acc: f64,
+    pub dilp_heldout_acc: f64,
+    pub mlp_seen_acc: f64,
+    pub mlp_heldout_acc: f64,
+    pub program: String,
+    /// Digit pairs (of 100) on which the engine's model of the program gives the right label.
+    pub engine_pairs_correct: usize,
+    /// Digit accuracy of the conv-net after training (raw, and under the reversal d ↦ 9 − d).
+    pub digit_acc: Option<f64>,
+    pub digit_acc_reversed: Option<f64>,
+    pub dilp_seconds: f64,
+    pub mlp_seconds: f64,
+    pub seconds: f64,
+}
+
+/// MNIST, the pretrained conv-net and (for frozen runs) its cached logits, shared by every run.
+pub struct Context {
+    pub mnist: Mnist,
+    _vs: nn::VarStore,
+    pub net: ConvNet,
+    pub net_accuracy: Option<f64>,
+    pub cached: Option<(Tensor, Tensor)>,
+    pub device: Device,
+}
+
+/// Loads MNIST and the conv-net (pretraining it when there is no valid checkpoint).
+pub fn prepare(data_dir: &Path, model_dir: &Path, device: Device, force_pretrain: bool) -> Result<Context> {
+    let mnist = Mnist::load(data_dir)?;
+    let vs = nn::VarStore::new(device);
+    if force_pretrain {
+        for p in [vision::checkpoint::paths(model_dir).0, vision::checkpoint::paths(model_dir).1] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    let cfg = PretrainConfig::default();
+    let bar = crate::report::progress::bar("pretrain", 1);
+    let loaded = vision::load_or_pretrain(&vs.root(), model_dir, &cfg, &mnist, &mut |p| {
+        bar.set_length(p.total_steps as u64);
+        bar.set_position(p.step as u64);
+        bar.set_message(format!("epoch {}/{} loss {:.4}", p.epoch, p.epochs, p.loss));
+    })?;
+    bar.finish_and_clear();
+    Ok(Context {
+        net_accuracy: loaded.meta.test_accuracy,
+        mnist,
+        _vs: vs,
+        net: loaded.net,
+        cached: None,
+        device,
+    })
+}
+
+impl Context {
+    /// Logits of every training and test image under the frozen conv-net (computed once).
+    pub fn cache_logits(&mut self) -> Result<()> {
+        if self.cached.is_none() {
+            let tr = logits_of(&self.net, &self.mnist.train_images, self.device)?;
+            let te = logits_of(&self.net, &self.mnist.test_images, self.device)?;
+            self.cached = Some((tr, te));
+        }
+        Ok(())
+    }
+
+    fn perception(&mut self, mode: VisionMode, path: &nn::Path) -> Result<Perception> {
+        match mode {
+            VisionMode::Frozen => {
+                self.cache_logits()?;
+                let (tr, te) = self.cached.as_ref().expect("cached above");
+                Ok(Perception::Cached {
+                    train: tr.shallow_clone(),
+                    test: te.shallow_clone(),
+                })
+            }
+            VisionMode::Finetune | VisionMode::Scratch => {
+                let net = ConvNet::new(path, self.net.config())?;
+                if mode == VisionMode::Finetune {
+                    net.copy_from(&self.net)?;
+                }
+                Ok(Perception::Live {
+                    net,
+                    train: self.mnist.train_images.shallow_clone(),
+                    test: self.mnist.test_images.shallow_clone(),
+                })
+            }
+        }
+    }
+}
+
+struct CurveLog<'a> {
+    bar: &'a indicatif::ProgressBar,
+    points: Vec<CurvePoint>,
+}
+impl TrainObserver for CurveLog<'_> {
+    fn on_step(&mut self, step: usize, loss: f64) {
+        self.bar.set_position(step as u64);
+        if step % 10 == 0 {
+            self.bar.set_message(format!("loss {loss:.4}"));
+        }
+    }
+    fn on_eval(&mut self, p: &CurvePoint) {
+        self.points.push(p.clone());
+    }
+}
+
+fn save_vars(vs: &nn::VarStore, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("ot.part");
+    vs.save(&tmp).map_err(|e| Error::Torch(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn digit_accuracy(p: &Perception, mnist: &Mnist) -> Result<(Option<f64>, Option<f64>)> {
+    let Some(pred) = p.digit_predictions(&mnist.test_images)? else {
+        return Ok((None, None));
+    };
+    let pred: Vec<i64> = Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
+    let n = pred.len().max(1) as f64;
+    let raw = pred.iter().zip(&mnist.test_digits).filter(|(p, d)| **p == **d as i64).count();
+    let rev = pred.iter().zip(&mnist.test_digits).filter(|(p, d)| **p == 9 - **d as i64).count();
+    Ok((Some(raw as f64 / n), Some(rev as f64 / n)))
+}
+
+/// Trains and scores ∂ILP and the MLP for one configuration; writes everything under `out`.
+pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<MnistRunReport> {
+    let start = Instant::now();
+    write_json(&out.join("config.json"), cfg)?;
+    let spec = PairSpec {
+        seed: cfg.seed,
+        held_out: cfg.held_out,
+        n_train: cfg.pairs,
+        n_test: cfg.test_pairs,
+    };
+    let split = PairSplit::build(&spec, &ctx.mnist.train_digits, &ctx.mnist.test_digits)?;
+    let test = TestSets {
+        seen: &split.test_seen,
+        heldout: &split.test_heldout,
+    };
+    tch::manual_seed(cfg.seed as i64);
+
+    // ∂ILP: rule weights (group 0) and, when it trains, the conv-net (group 1) in one VarStore.
+    let vs = nn::VarStore::new(ctx.device);
+    let rules = RuleModule::new(&(vs.root() / "rules"), ctx.device)?;
+    let perception = ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?;
+    let bar = crate::report::progress::bar(&format!("dilp h={}", cfg.held_out), cfg.dilp.steps as u64);
+    let mut log = CurveLog { bar: &bar, points: vec![] };
+    let dilp_out = train_pairs(&rules, &perception, &vs, &split.train, &test, &cfg.dilp, &mut log)?;
+    bar.finish_and_clear();
+    let dilp_curve = log.points;
+    let dilp_seen = accuracy(&rules, &perception, &split.test_seen)?;
+    let dilp_held = accuracy(&rules, &perception, &split.test_heldout)?;
+    let (digit_acc, digit_rev) = digit_accuracy(&perception, &ctx.mnist)?;
+    let read = rules.read_out();
+    let program = program_text(&rules.task.vocab, &read.rules());
+    let check = check_program(&rules.task, &read.rules());
+    let engine_pairs_correct = check
+        .worlds
+        .iter()
+        .filter(|w| w.false_positives.is_empty() && w.false_negatives.is_empty())
+        .count();
+    save_vars(&vs, &out.join("dilp.ot"))?;
+    drop(perception);
+
+    // The MLP baseline: same pairs, same loop, its own conv-net copy when vision trains.
+    let mvs = nn::VarStore::new(ctx.device);
+    let mlp = Mlp::new(&(mvs.root() / "mlp"), &cfg.mlp_net)?;
+    let mperc = ctx.perception(cfg.vision, &(mvs.root().set_group(1) / "convnet"))?;
+    let bar = crate::report::progress::bar(&format!("mlp h={}", cfg.held_out), cfg.mlp.steps as u64);
+    let mut log = CurveLog { bar: &bar, points: vec![] };
+    let mlp_out = train_pairs(&mlp, &mperc, &mvs, &split.train, &test, &cfg.mlp, &mut log)?;
+    bar.finish_and_clear();
+    let mlp_curve = log.points;
+    let mlp_seen = accuracy(&mlp, &mperc, &split.test_seen)?;
+    let mlp_held = accuracy(&mlp, &mperc, &split.test_heldout)?;
+    save_vars(&mvs, &out.join("mlp.ot"))?;
+
+    let rows: Vec<Vec<String>> = [("dilp", &dilp_curve), ("mlp", &mlp_curve)]
+        .iter()
+        .flat_map(|(m, c)| {
+            c.iter().map(move |p| {
+                vec![m.to_string(), p.step.to_string(), format!("{:.6}", p.loss), format!("{:.4}", p.seen_acc), format!("{:.4}", p.heldout_acc)]
+            })
+        })
+        .collect();
+    write_csv(&out.join("curves.csv"), &["model", "step", "loss", "seen_acc", "heldout_acc"], &rows)?;
+    plot::learning_curves(&out.join("curves.png"), &format!("less-than, h = {}", cfg.held_out), &[("∂ILP", &dilp_curve), ("MLP", &mlp_curve)])?;
+    write_atomic(&out.join("program.dl"), program.as_bytes())?;
+    let report = MnistRunReport {
+        held_out: cfg.held_out,
+        seed: cfg.seed,
+        vision: cfg.vision,
+        dilp_seen_acc: dilp_seen,
+        dilp_heldout_acc: dilp_held,
+        mlp_seen_acc: mlp_seen,
+        mlp_heldout_acc: mlp_held,
+        program,
+        engine_pairs_correct,
+        digit_acc,
+        digit_acc_reversed: digit_rev,
+        dilp_seconds: dilp_out.seconds,
+        mlp_seconds: mlp_out.seconds,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    write_json(&out.join("metrics.json"), &report)?;
+    Ok(report)
+}
+
+/// `experiments/results/mnist-train-h0.7-s0-frozen`.
+pub fn default_run_dir(cfg: &MnistRunConfig) -> PathBuf {
+    PathBuf::from(format!(
+        "experiments/results/mnist-train-h{}-s{}-{}",
+        cfg.held_out,
+        cfg.seed,
+        serde_json::to_value(cfg.vision).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    ))
+}

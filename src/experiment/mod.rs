@@ -1,0 +1,6 @@
+//! Experiments: the commands that run learners end to end, print figures and write their
+//! resolved config, seed and results under `experiments/results/<run>/`.
+
+pub mod learn_cmd;
+pub mod mnist;
+pub mod mnist_sweep;

@@ -1,0 +1,137 @@
+//! The ∂ILP half of the MNIST study: the language of the paper's §5.5.4 over the digits 0..9,
+//! one world compiled once, rule weights living in the caller's `VarStore`, and the batched
+//! forward pass from two digit distributions to `P(target)`.
+
+use crate::dilp::compile::CompiledWorld;
+use crate::dilp::infer::{infer, InferOptions};
+use crate::dilp::readout::{read_out, ReadOut};
+use crate::dilp::weights::pair_softmax;
+use crate::error::Result;
+use crate::ilp::{generate_all, parse_task, ClauseSet, Task};
+use std::ops::Range;
+use tch::{nn, Device, Kind, Tensor};
+
+/// Forward-chaining steps: succ's transitive closure over 0..9 by doubling needs 5, then
+/// `pred1` and `target` one each; one spare.
+pub const STEPS: usize = 8;
+
+/// The task text: the language and template, and one validation world per digit pair so that
+/// the Datalog engine can check a learned program on all 100 pairs.
+pub fn task_text() -> String {
+    let mut bg = String::from("zero(0).");
+    for d in 0..9 {
+        bg.push_str(&format!(" succ({d},{}).", d + 1));
+    }
+    let mut s = format!(
+        "name = \"mnist_less_than\"\n\
+         description = \"left digit < right digit, from image atoms (paper §5.5.4, digits 0..9)\"\n\
+         [language]\n\
+         extensional = [\"zero/1\", \"succ/2\", \"image1/1\", \"image2/1\"]\n\
+         target = \"target/0\"\n\
+         invented = [\"pred1/1\", \"pred2/2\"]\n\
+         [program]\n\
+         steps = {STEPS}\n\
+         [program.rules]\n\
+         target = [{{ v = 1, int = true }}]\n\
+         pred1 = [{{ v = 1, int = true }}]\n\
+         pred2 = [{{ v = 0, int = false }}, {{ v = 1, int = true }}]\n"
+    );
+    for (i, (a, b)) in (0..10).flat_map(|a| (0..10).map(move |b| (a, b))).enumerate() {
+        let kind = if i == 0 { "train" } else { "validation" };
+        let (pos, neg) = if a < b { ("target.", "") } else { ("", "target.") };
+        s.push_str(&format!(
+            "[[{kind}]]\nbackground = \"{bg} image1({a}). image2({b}).\"\npositive = \"{pos}\"\nnegative = \"{neg}\"\n"
+        ));
+    }
+    s
+}
+
+/// The less-than task (parsed from [`task_text`]).
+pub fn less_than_task() -> Result<Task> {
+    parse_task(&task_text(), "<mnist less-than task>")
+}
+
+/// `[B, n]`: the background valuation `base` (`[n]`) with the atoms in `ranges[i]` replaced by
+/// `subs[i]` (`[B, |range|]`). Differentiable in `subs`.
+pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor]) -> Tensor {
+    let b = subs.first().map_or(1, |s| s.size()[0]);
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| ranges[i].start);
+    let mut parts = Vec::new();
+    let mut at = 0usize;
+    let n = base.size()[0] as usize;
+    let piece = |from: usize, to: usize| base.narrow(0, from as i64, (to - from) as i64).unsqueeze(0).expand([b, (to - from) as i64], false);
+    for i in order {
+        let r = &ranges[i];
+        if r.start > at {
+            parts.push(piece(at, r.start));
+        }
+        parts.push(subs[i].to_kind(Kind::Float));
+        at = r.end;
+    }
+    if at < n {
+        parts.push(piece(at, n));
+    }
+    Tensor::cat(&parts, 1)
+}
+
+/// The rule weights and compiled world of the less-than module.
+pub struct RuleModule {
+    pub task: Task,
+    pub clause_sets: Vec<ClauseSet>,
+    pub world: CompiledWorld,
+    /// Unnormalised pair weights, `[1, K1, K2]` per intensional predicate.
+    pub weights: Vec<Tensor>,
+    image_ranges: [Range<usize>; 2],
+    base: Tensor,
+    pub opts: InferOptions,
+}
+
+impl RuleModule {
+    /// Builds the module with N(0, 1) weights under `path`.
+    pub fn new(path: &nn::Path, device: Device) -> Result<Self> {
+        let task = less_than_task()?;
+        let clause_sets = generate_all(&task);
+        let world = CompiledWorld::new(&task, &clause_sets, &task.train[0], device);
+        let find = |name: &str| task.vocab.find_pred(name).map(|p| world.index.pred_range(p));
+        let (Some(r1), Some(r2)) = (find("image1"), find("image2")) else {
+            return Err(crate::Error::Config("the less-than language lacks image1/image2".into()));
+        };
+        // The training world carries image atoms for one pair: the base valuation has none.
+        let base = world.init.copy();
+        let _ = base.narrow(0, r1.start as i64, r1.len() as i64).fill_(0.0);
+        let _ = base.narrow(0, r2.start as i64, r2.len() as i64).fill_(0.0);
+        let weights = clause_sets
+            .iter()
+            .map(|cs| {
+                let (k1, k2) = (cs.templates[0].len() as i64, cs.templates[1].len().max(1) as i64);
+                let name = format!("rules_{}", task.vocab.pred_name(cs.pred));
+                path.var(&name, &[1, k1, k2], nn::Init::Randn { mean: 0.0, stdev: 1.0 })
+            })
+            .collect();
+        Ok(RuleModule {
+            task,
+            clause_sets,
+            world,
+            weights,
+            image_ranges: [r1, r2],
+            base,
+            opts: InferOptions::default(),
+        })
+    }
+
+    /// `P(target)` `[B]` from the two digit distributions `[B, 10]`.
+    pub fn forward(&self, left: &Tensor, right: &Tensor) -> Tensor {
+        let init = merge_valuation(&self.base, &self.image_ranges, &[left, right]);
+        let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
+        let a = infer(&self.world, &init, &probs, STEPS, &self.opts);
+        let target = self.world.preds[0].range.start as i64;
+        a.select(1, target)
+    }
+
+    /// The program the weights encode (threshold 0.1, plus each predicate's best pair).
+    pub fn read_out(&self) -> ReadOut {
+        let probs: Vec<Tensor> = tch::no_grad(|| self.weights.iter().map(pair_softmax).collect());
+        read_out(&self.clause_sets, &probs, 0, 0.1)
+    }
+}

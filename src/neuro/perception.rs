@@ -1,0 +1,97 @@
+//! Where the digit logits come from: cached from the frozen pretrained conv-net (computed once,
+//! reused by every run of a sweep), or computed live by a conv-net that trains with the rules.
+
+use crate::error::Result;
+use crate::vision::ConvNet;
+use tch::{Device, Kind, Tensor};
+
+/// How the conv-net takes part in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VisionMode {
+    /// Pretrained and frozen (the paper's set-up).
+    Frozen,
+    /// Pretrained, then trained further by the rule loss.
+    Finetune,
+    /// Randomly initialised and trained only through the rules: no digit labels at all.
+    Scratch,
+}
+
+impl std::str::FromStr for VisionMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "frozen" => Ok(VisionMode::Frozen),
+            "finetune" => Ok(VisionMode::Finetune),
+            "scratch" => Ok(VisionMode::Scratch),
+            _ => Err(format!("unknown vision mode `{s}` (frozen, finetune, scratch)")),
+        }
+    }
+}
+
+/// Which MNIST split a pair's indices point into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Test,
+}
+
+/// A source of digit logits `[B, 10]` for image indices.
+pub enum Perception {
+    Cached { train: Tensor, test: Tensor },
+    Live { net: ConvNet, train: Tensor, test: Tensor },
+}
+
+/// Logits of `images` (`[N, 1, 28, 28]`) in evaluation mode, in chunks, without gradients.
+pub fn logits_of(net: &ConvNet, images: &Tensor, device: Device) -> Result<Tensor> {
+    let n = images.size()[0];
+    let mut out = Vec::new();
+    let mut i = 0;
+    tch::no_grad(|| -> Result<()> {
+        while i < n {
+            let c = 2000.min(n - i);
+            let x = images.narrow(0, i, c).to_device(device);
+            out.push(net.f_forward_t(&x, false)?);
+            i += c;
+        }
+        Ok(())
+    })?;
+    Ok(Tensor::cat(&out, 0))
+}
+
+impl Perception {
+    /// Logits for `idx` (`[B]` int64) of `split`; `train` enables dropout and gradients in live mode.
+    pub fn logits(&self, split: Split, idx: &Tensor, train: bool) -> Result<Tensor> {
+        match self {
+            Perception::Cached { train: tr, test } => {
+                let src = if split == Split::Train { tr } else { test };
+                Ok(src.index_select(0, &idx.to_device(src.device())))
+            }
+            Perception::Live { net, train: tr, test } => {
+                let src = if split == Split::Train { tr } else { test };
+                let device = net_device(net);
+                let x = src.index_select(0, &idx.to_device(src.device())).to_device(device);
+                if train {
+                    net.f_forward_t(&x, true)
+                } else {
+                    tch::no_grad(|| net.f_forward_t(&x, false))
+                }
+            }
+        }
+    }
+
+    /// Digit accuracy of the live conv-net on `images`/`labels` (None when cached).
+    pub fn digit_predictions(&self, images: &Tensor) -> Result<Option<Tensor>> {
+        match self {
+            Perception::Cached { .. } => Ok(None),
+            Perception::Live { net, .. } => {
+                let l = logits_of(net, images, net_device(net))?;
+                Ok(Some(l.argmax(-1, false).to_kind(Kind::Int64).to_device(Device::Cpu)))
+            }
+        }
+    }
+}
+
+fn net_device(net: &ConvNet) -> Device {
+    net.parameters().first().map_or(Device::Cpu, |(_, t)| t.device())
+}

@@ -1,0 +1,128 @@
+//! PNG plots (plotters): learning curves, and held-out accuracy against the held-out proportion
+//! (the paper's Figure 7), and error against a swept parameter for the benchmarks.
+
+use crate::error::{Error, Result};
+use plotters::prelude::*;
+use std::path::Path;
+
+#[cfg(feature = "torch")]
+use crate::train::CurvePoint;
+
+fn perr<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
+    move |e| Error::Data {
+        path: path.to_path_buf(),
+        msg: format!("could not draw the plot: {e}"),
+    }
+}
+
+const COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One named series of (x, y) points.
+pub struct Series<'a> {
+    pub name: &'a str,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line chart of several series, written to `path` atomically.
+pub fn lines(path: &Path, title: &str, x_label: &str, y_label: &str, y_range: (f64, f64), series: &[Series], log_x: bool) -> Result<()> {
+    let tmp = path.with_extension("png.part.png");
+    {
+        let root = BitMapBackend::new(&tmp, (900, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(perr(path))?;
+        draw_lines(&root, title, x_label, y_label, y_range, series, log_x).map_err(perr(path))?;
+        root.present().map_err(perr(path))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn draw_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    y_range: (f64, f64),
+    series: &[Series],
+    log_x: bool,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if !x0.is_finite() {
+        (x0, x1) = (0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y_range.0..y_range.1)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|x| if log_x { format!("{:.0}", 10f64.powf(*x)) } else { format!("{x:.2}") })
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()?;
+    Ok(())
+}
+
+/// Two panels: training loss and test accuracy (seen and held-out pairs) against step.
+#[cfg(feature = "torch")]
+pub fn learning_curves(path: &Path, title: &str, models: &[(&str, &Vec<CurvePoint>)]) -> Result<()> {
+    let tmp = path.with_extension("png.part.png");
+    {
+        let root = BitMapBackend::new(&tmp, (1300, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(perr(path))?;
+        let (left, right) = root.split_horizontally(640);
+        let max_loss = models
+            .iter()
+            .flat_map(|(_, c)| c.iter().map(|p| p.loss))
+            .filter(|l| l.is_finite())
+            .fold(0.1f64, f64::max);
+        let loss: Vec<Series> = models
+            .iter()
+            .map(|(n, c)| Series {
+                name: n,
+                points: c.iter().map(|p| (p.step as f64, p.loss)).collect(),
+            })
+            .collect();
+        draw_lines(&left, &format!("{title}: training loss"), "step", "BCE", (0.0, max_loss * 1.05), &loss, false).map_err(perr(path))?;
+        let names: Vec<(String, String)> = models.iter().map(|(n, _)| (format!("{n} seen pairs"), format!("{n} held-out pairs"))).collect();
+        let mut acc = Vec::new();
+        for ((_, c), (s, h)) in models.iter().zip(&names) {
+            acc.push(Series {
+                name: s,
+                points: c.iter().map(|p| (p.step as f64, p.seen_acc)).collect(),
+            });
+            acc.push(Series {
+                name: h,
+                points: c.iter().filter(|p| p.heldout_acc.is_finite()).map(|p| (p.step as f64, p.heldout_acc)).collect(),
+            });
+        }
+        draw_lines(&right, &format!("{title}: test accuracy"), "step", "accuracy", (0.0, 1.0), &acc, false).map_err(perr(path))?;
+        root.present().map_err(perr(path))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

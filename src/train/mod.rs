@@ -1,0 +1,169 @@
+//! One training loop for every model of the MNIST study (the ∂ILP module and the MLP baseline):
+//! mini-batches of image pairs, binary cross-entropy, one optimiser over one `VarStore`, test
+//! accuracy on both splits every so often, all reported through an observer.
+
+use crate::error::{Error, Result};
+use crate::neuro::perception::{Perception, Split};
+use crate::rng::Rng;
+use crate::vision::Pair;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+/// A model that maps the two images' digit logits to `P(left < right)`.
+pub trait PairModel {
+    fn name(&self) -> &str;
+    /// `[B]` probabilities from `[B, 10]` logits of the left and right images.
+    fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor;
+}
+
+/// Settings of one training run (serde; documented defaults).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Optimiser steps. Default 600.
+    pub steps: usize,
+    /// Image pairs per step. Default 64.
+    pub batch_size: usize,
+    /// Adam learning rate of the model's own weights. Default 0.05.
+    pub lr: f64,
+    /// Adam learning rate of the conv-net when it trains (finetune, scratch). Default 1e-3.
+    pub vision_lr: f64,
+    /// Evaluate test accuracy every this many steps (for the curves). Default 50.
+    pub eval_every: usize,
+    /// Test pairs per split used for the curves (the final figures use every test pair). Default 500.
+    pub eval_pairs: usize,
+    /// Seed of the batch sampling. Default 0.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            steps: 600,
+            batch_size: 64,
+            lr: 0.05,
+            vision_lr: 1e-3,
+            eval_every: 50,
+            eval_pairs: 500,
+            seed: 0,
+        }
+    }
+}
+
+/// One point of a learning curve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub loss: f64,
+    pub seen_acc: f64,
+    pub heldout_acc: f64,
+}
+
+pub trait TrainObserver {
+    fn on_step(&mut self, _step: usize, _loss: f64) {}
+    fn on_eval(&mut self, _point: &CurvePoint) {}
+}
+impl TrainObserver for () {}
+
+/// The test pairs of a split, kept together for evaluation.
+pub struct TestSets<'a> {
+    pub seen: &'a [Pair],
+    pub heldout: &'a [Pair],
+}
+
+fn index_tensor(pairs: &[Pair], right: bool) -> Tensor {
+    let v: Vec<i64> = pairs.iter().map(|p| (if right { p.right } else { p.left }) as i64).collect();
+    Tensor::from_slice(&v)
+}
+
+fn labels(pairs: &[Pair], device: Device) -> Tensor {
+    let v: Vec<f32> = pairs.iter().map(|p| f32::from(u8::from(p.label))).collect();
+    Tensor::from_slice(&v).to_device(device)
+}
+
+/// Accuracy of `model` on `pairs` of MNIST test images (threshold 0.5); NaN for no pairs.
+pub fn accuracy(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) -> Result<f64> {
+    if pairs.is_empty() {
+        return Ok(f64::NAN);
+    }
+    let mut correct = 0i64;
+    for chunk in pairs.chunks(1000) {
+        let l = perception.logits(Split::Test, &index_tensor(chunk, false), false)?;
+        let r = perception.logits(Split::Test, &index_tensor(chunk, true), false)?;
+        let p = tch::no_grad(|| model.prob(&l, &r));
+        let y = labels(chunk, p.device());
+        correct += i64::try_from(p.ge(0.5).to_kind(Kind::Float).eq_tensor(&y).sum(Kind::Int64))
+            .map_err(|e| Error::Torch(e.to_string()))?;
+    }
+    Ok(correct as f64 / pairs.len() as f64)
+}
+
+fn bce(p: &Tensor, y: &Tensor) -> Tensor {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    let q: Tensor = 1.0 - &p;
+    let r: Tensor = 1.0 - y;
+    let t: Tensor = y * p.log() + r * q.log();
+    -t.mean(Kind::Float)
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOutcome {
+    pub curve: Vec<CurvePoint>,
+    pub seconds: f64,
+    pub final_loss: f64,
+}
+
+/// Trains every trainable variable of `vs` (group 0 at `lr`, group 1, the conv-net, at
+/// `vision_lr`) on `train` pairs.
+pub fn train_pairs(
+    model: &dyn PairModel,
+    perception: &Perception,
+    vs: &nn::VarStore,
+    train: &[Pair],
+    test: &TestSets,
+    cfg: &TrainConfig,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainOutcome> {
+    if train.is_empty() {
+        return Err(Error::Config("no training pairs".into()));
+    }
+    let start = Instant::now();
+    let mut opt = nn::Adam::default().build(vs, cfg.lr).map_err(|e| Error::Torch(e.to_string()))?;
+    opt.set_lr_group(0, cfg.lr);
+    opt.set_lr_group(1, cfg.vision_lr);
+    let mut rng = Rng::new(cfg.seed ^ 0x7472_6169_6e);
+    let seen_eval = &test.seen[..test.seen.len().min(cfg.eval_pairs)];
+    let held_eval = &test.heldout[..test.heldout.len().min(cfg.eval_pairs)];
+    let mut curve = Vec::new();
+    let mut recent = Vec::new();
+    let device = vs.device();
+    for step in 1..=cfg.steps {
+        let batch: Vec<Pair> = (0..cfg.batch_size).map(|_| train[rng.below(train.len())]).collect();
+        let l = perception.logits(Split::Train, &index_tensor(&batch, false), true)?;
+        let r = perception.logits(Split::Train, &index_tensor(&batch, true), true)?;
+        let loss = bce(&model.prob(&l, &r), &labels(&batch, device));
+        opt.backward_step(&loss);
+        let loss = f64::try_from(&loss).unwrap_or(f64::NAN);
+        recent.push(loss);
+        observer.on_step(step, loss);
+        if step % cfg.eval_every == 0 || step == cfg.steps {
+            let mean = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+            recent.clear();
+            let point = CurvePoint {
+                step,
+                loss: mean,
+                seen_acc: accuracy(model, perception, seen_eval)?,
+                heldout_acc: accuracy(model, perception, held_eval)?,
+            };
+            observer.on_eval(&point);
+            curve.push(point);
+        }
+    }
+    Ok(TrainOutcome {
+        final_loss: curve.last().map_or(f64::NAN, |p| p.loss),
+        curve,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
