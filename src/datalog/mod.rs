@@ -14,10 +14,15 @@
 //! Output is deterministic: [`Model::iter`] and [`Model::facts_of`] list facts by predicate id,
 //! then by arguments in [`ConstId`](crate::logic::ConstId) order.
 
+mod magic;
 mod naive;
 mod plan;
 mod relation;
+mod run;
 mod seminaive;
+
+pub use magic::{matches, query, Engine};
+pub use run::{run_source, RunOutput};
 
 use crate::logic::{ConstId, GroundAtom, PredId, Program};
 use std::cmp::Ordering;
@@ -76,7 +81,8 @@ impl Table {
     }
 
     fn atoms(&self, pred: PredId) -> impl Iterator<Item = GroundAtom> + '_ {
-        (0..self.rows).map(move |i| GroundAtom::new(pred, self.row(i).iter().map(|&c| ConstId(c)).collect()))
+        (0..self.rows)
+            .map(move |i| GroundAtom::new(pred, self.row(i).iter().map(|&c| ConstId(c)).collect()))
     }
 }
 
@@ -104,7 +110,9 @@ impl Model {
 
     pub fn contains(&self, atom: &GroundAtom) -> bool {
         let args: Vec<u32> = atom.args.iter().map(|c| c.0).collect();
-        self.tables.get(atom.pred.index()).is_some_and(|t| t.contains(&args))
+        self.tables
+            .get(atom.pred.index())
+            .is_some_and(|t| t.contains(&args))
     }
 
     /// The number of facts.
@@ -123,7 +131,9 @@ impl Model {
 
     /// The facts of `pred`, sorted by arguments (in `ConstId` order).
     pub fn facts_of(&self, pred: PredId) -> Vec<GroundAtom> {
-        self.tables.get(pred.index()).map_or_else(Vec::new, |t| t.atoms(pred).collect())
+        self.tables
+            .get(pred.index())
+            .map_or_else(Vec::new, |t| t.atoms(pred).collect())
     }
 
     /// All facts, by predicate id, then arguments.

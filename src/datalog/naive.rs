@@ -10,7 +10,10 @@ use crate::logic::Program;
 pub(crate) fn run(program: &Program) -> (Database, usize, usize) {
     let mut db = Database::new(program);
     let rules: Vec<_> = program.rules.iter().filter(|r| db.usable(r)).collect();
-    let plans: Vec<Plan> = rules.iter().map(|r| Plan::compile(r, None, &mut db)).collect();
+    let plans: Vec<Plan> = rules
+        .iter()
+        .map(|r| Plan::compile(r, None, &mut db))
+        .collect();
     let mut pending = db.pending();
     let no_deltas = vec![(0, 0); db.rels.len()];
     let (mut rounds, mut derived) = (0, 0);

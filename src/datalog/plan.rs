@@ -18,7 +18,8 @@ impl Database {
     /// the vocabulary, but ids beyond it (programs built in code) still get a relation.
     pub(crate) fn new(program: &Program) -> Self {
         let vocab = &program.vocab;
-        let mut arities: Vec<Option<usize>> = vocab.preds().map(|(_, info)| Some(info.arity)).collect();
+        let mut arities: Vec<Option<usize>> =
+            vocab.preds().map(|(_, info)| Some(info.arity)).collect();
         let atoms = program
             .rules
             .iter()
@@ -32,7 +33,10 @@ impl Database {
             arities[p].get_or_insert(n);
         }
         let mut db = Database {
-            rels: arities.iter().map(|a| Relation::new(a.unwrap_or(0))).collect(),
+            rels: arities
+                .iter()
+                .map(|a| Relation::new(a.unwrap_or(0)))
+                .collect(),
         };
         for f in &program.facts {
             let rel = &mut db.rels[f.pred.index()];
@@ -52,7 +56,9 @@ impl Database {
     /// Whether the engine can run `rule`: it must be safe and match the predicates' arities.
     /// The parser guarantees both; a rule built in code that breaks them derives nothing.
     pub(crate) fn usable(&self, rule: &Clause) -> bool {
-        let ok = rule.is_safe() && self.atom_fits(&rule.head) && rule.body.iter().all(|a| self.atom_fits(a));
+        let ok = rule.is_safe()
+            && self.atom_fits(&rule.head)
+            && rule.body.iter().all(|a| self.atom_fits(a));
         debug_assert!(ok, "evaluate requires safe rules with consistent arities");
         ok
     }
@@ -197,7 +203,10 @@ impl Plan {
 
     /// The relation whose delta this plan reads, if it has a delta atom.
     pub(crate) fn delta_rel(&self) -> Option<usize> {
-        self.steps.first().filter(|s| matches!(s.access, Access::Delta)).map(|s| s.rel)
+        self.steps
+            .first()
+            .filter(|s| matches!(s.access, Access::Delta))
+            .map(|s| s.rel)
     }
 
     /// The `(relation, index)` pairs this plan reads.
@@ -291,7 +300,11 @@ impl<'a> Exec<'a> {
         for &(col, var) in &step.binds {
             self.vals[var] = tuple[col];
         }
-        if step.filters.iter().all(|&(col, t)| tuple[col] == self.value(t)) {
+        if step
+            .filters
+            .iter()
+            .all(|&(col, t)| tuple[col] == self.value(t))
+        {
             self.step(plan, depth + 1, out);
         }
     }

@@ -16,7 +16,9 @@ const NIL: u32 = u32::MAX;
 fn hash_vals(vals: impl Iterator<Item = u32>) -> u64 {
     let mut h: u64 = 0x243F_6A88_85A3_08D3;
     for v in vals {
-        h = (h ^ u64::from(v)).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(23);
+        h = (h ^ u64::from(v))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(23);
     }
     // Final avalanche so that linear probing on the low bits does not cluster.
     h ^= h >> 33;
@@ -54,7 +56,10 @@ impl Index {
 
     fn row_matches(&self, data: &[u32], arity: usize, row: u32, key: &[u32]) -> bool {
         let base = row as usize * arity;
-        self.cols.iter().zip(key).all(|(&c, &k)| data[base + c] == k)
+        self.cols
+            .iter()
+            .zip(key)
+            .all(|(&c, &k)| data[base + c] == k)
     }
 
     /// The slot holding `key`'s chain, or the empty slot where it would go.
@@ -234,7 +239,10 @@ impl Relation {
                     .map(|p| (u64::from(p[0]) << 32) | u64::from(p[1]))
                     .collect();
                 packed.sort_unstable();
-                packed.iter().flat_map(|&p| [(p >> 32) as u32, p as u32]).collect()
+                packed
+                    .iter()
+                    .flat_map(|&p| [(p >> 32) as u32, p as u32])
+                    .collect()
             }
             k => {
                 let mut rows: Vec<u32> = (0..self.len as u32).collect();

@@ -18,12 +18,19 @@ pub(crate) fn run(program: &Program) -> (Database, usize, usize) {
     for r in &rules {
         derives[r.head.pred.index()] = true;
     }
-    let first: Vec<Plan> = rules.iter().map(|r| Plan::compile(r, None, &mut db)).collect();
+    let first: Vec<Plan> = rules
+        .iter()
+        .map(|r| Plan::compile(r, None, &mut db))
+        .collect();
     // Facts of predicates that no rule derives never change after round 1, so only atoms over
     // derived predicates get a delta plan.
     let delta_plans: Vec<Plan> = rules
         .iter()
-        .flat_map(|r| (0..r.body.len()).filter(|&i| derives[r.body[i].pred.index()]).map(move |i| (*r, i)))
+        .flat_map(|r| {
+            (0..r.body.len())
+                .filter(|&i| derives[r.body[i].pred.index()])
+                .map(move |i| (*r, i))
+        })
         .map(|(r, i)| Plan::compile(r, Some(i), &mut db))
         .collect();
 
@@ -37,7 +44,11 @@ pub(crate) fn run(program: &Program) -> (Database, usize, usize) {
     let mut rounds = 1;
     // Indexes that only round 1 read would otherwise be maintained for every later insert.
     for (r, rel) in db.rels.iter_mut().enumerate() {
-        rel.drop_indexes(|ix| delta_plans.iter().any(|p| p.indexes().any(|x| x == (r, ix))));
+        rel.drop_indexes(|ix| {
+            delta_plans
+                .iter()
+                .any(|p| p.indexes().any(|x| x == (r, ix)))
+        });
     }
     loop {
         let before: Vec<u32> = db.rels.iter().map(|r| r.len() as u32).collect();
