@@ -12,5 +12,6 @@ pub mod ilp;
 pub mod datalog;
 pub mod logic;
 pub mod rng;
+pub mod sat;
 
 pub use error::{Error, Result};
