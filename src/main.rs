@@ -1,1 +1,160 @@
-fn main() {}
+//! The `dilp` binary: parses the command line and calls the library. Errors surface here, once,
+//! as a message and a non-zero exit code.
+
+mod cli;
+
+use anyhow::Result;
+use clap::Parser;
+use cli::{Cli, Command};
+use std::path::Path;
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| dilp::Error::io(path, e).into())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    #[cfg(feature = "torch")]
+    if let Some(n) = cli.threads {
+        tch::set_num_threads(n as i32);
+    }
+    #[cfg(not(feature = "torch"))]
+    let _ = cli.threads;
+    match cli.command {
+        Command::Run {
+            file,
+            query,
+            engine,
+            stats,
+        } => {
+            let src = read(&file)?;
+            let engine = engine
+                .map(|e| e.parse::<dilp::datalog::Engine>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let out = dilp::datalog::run_source(&src, &file.display().to_string(), query.as_deref(), engine)?;
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            use std::io::Write;
+            for line in &out.lines {
+                writeln!(stdout, "{line}")?;
+            }
+            stdout.flush()?;
+            if stats {
+                let s = &out.stats;
+                eprintln!(
+                    "rounds {}  facts {}  derived {}  time {:.3} ms",
+                    s.rounds,
+                    s.facts,
+                    s.derived,
+                    s.elapsed.as_secs_f64() * 1e3
+                );
+            }
+        }
+        Command::Clauses { task } => {
+            let task = dilp::ilp::load_task(&task)?;
+            print!("{}", dilp::ilp::describe_clauses(&task));
+        }
+        Command::Synth {
+            task,
+            max_errors,
+            all,
+            json,
+        } => {
+            let task = dilp::ilp::load_task(&task)?;
+            let cfg = dilp::sat::SynthConfig {
+                max_errors,
+                all,
+                ..Default::default()
+            };
+            let report = dilp::sat::synthesise(&task, &cfg)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", dilp::sat::render_text(&report));
+            }
+        }
+        #[cfg(feature = "torch")]
+        Command::Learn(args) => dilp::experiment::learn_cmd::run(&args.into_options()?)?,
+        #[cfg(feature = "torch")]
+        Command::Mnist { which } => mnist(which)?,
+    }
+    Ok(())
+}
+
+#[cfg(feature = "torch")]
+fn mnist(which: cli::MnistCommand) -> Result<()> {
+    use dilp::experiment::{mnist, mnist_sweep};
+    use std::path::PathBuf;
+    let data = PathBuf::from("datasets/mnist");
+    let models = PathBuf::from("models");
+    let device = |d: &str| dilp::dilp::parse_device(d).map_err(anyhow::Error::msg);
+    match which {
+        cli::MnistCommand::Pretrain { force, device: d } => {
+            let ctx = mnist::prepare(&data, &models, device(&d)?, force)?;
+            println!(
+                "conv-net ready in {}: MNIST test accuracy {}",
+                models.display(),
+                ctx.net_accuracy.map_or("unknown".into(), |a| format!("{:.2}%", 100.0 * a))
+            );
+        }
+        cli::MnistCommand::Train(a) => {
+            let cfg = a.to_config()?;
+            let mut ctx = mnist::prepare(&data, &models, device(&a.device)?, false)?;
+            let out = a.out.clone().unwrap_or_else(|| mnist::default_run_dir(&cfg));
+            let r = mnist::run_one(&mut ctx, &cfg, &out)?;
+            if a.json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("held-out proportion {}  seed {}  vision {:?}", r.held_out, r.seed, r.vision);
+                println!("∂ILP: seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)", r.dilp_seen_acc, r.dilp_heldout_acc, r.dilp_seconds);
+                println!("MLP:  seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)", r.mlp_seen_acc, r.mlp_heldout_acc, r.mlp_seconds);
+                if let (Some(d), Some(rev)) = (r.digit_acc, r.digit_acc_reversed) {
+                    println!("conv-net digit accuracy after training: {d:.4} (under d -> 9-d: {rev:.4})");
+                }
+                println!("program (correct on {}/100 digit pairs by the engine):\n{}", r.engine_pairs_correct, r.program);
+                println!("wrote {}", out.display());
+            }
+        }
+        cli::MnistCommand::Sweep(a) => {
+            let held_out = a
+                .held_out
+                .split(',')
+                .map(|s| s.trim().parse::<f64>().map_err(|_| anyhow::anyhow!("--held-out: `{s}` is not a number")))
+                .collect::<Result<Vec<_>>>()?;
+            anyhow::ensure!(held_out.iter().all(|h| (0.0..1.0).contains(h)), "--held-out values must be in [0, 1)");
+            anyhow::ensure!(a.runs > 0, "--runs must be at least 1");
+            let train = cli::MnistTrainArgs {
+                held_out: 0.0,
+                seed: 0,
+                vision: a.vision.clone(),
+                pairs: a.pairs,
+                steps: a.steps,
+                device: a.device.clone(),
+                json: false,
+                out: None,
+            };
+            let opts = mnist_sweep::SweepOptions {
+                held_out,
+                runs: a.runs,
+                base: train.to_config()?,
+                device: device(&a.device)?,
+                out: a.out.clone(),
+                data_dir: data,
+                model_dir: models,
+            };
+            print!("{}", mnist_sweep::sweep(&opts)?);
+        }
+        cli::MnistCommand::Plot { dir } => {
+            mnist_sweep::plot_sweep(&dir)?;
+            println!("redrew the plots in {}", dir.display());
+        }
+    }
+    Ok(())
+}

@@ -1,32 +1,17 @@
 //! Turns a task into tensors once, before training: per world, the initial valuation, the
-//! examples, and for every clause template the index pairs `X_c` restricted to the head
-//! predicate's own atoms (`K × n_p × w` instead of the paper's `n × w` per clause), since a
-//! clause can only ever write its head predicate's atoms.
+//! examples, and for every clause template its grid form (see [`super::grid`]): a clause can
+//! only ever write its head predicate's atoms, so it is evaluated over those alone.
 
 use crate::ilp::{self, ClauseSet, GroundIndex, Task, World};
-use crate::logic::Clause;
+use super::grid::TemplateGrid;
 use std::ops::Range;
 use tch::{Device, Kind, Tensor};
-
-/// All clauses of one rule template, their index pairs stacked.
-#[derive(Debug)]
-pub struct TemplateIndex {
-    /// Number of clauses.
-    pub k: usize,
-    /// Head atoms per clause.
-    pub n_head: usize,
-    /// Groundings per head atom (|C|^v).
-    pub width: usize,
-    /// Flattened `[k * n_head * width]` global atom ids of the first and second body atom.
-    pub first: Tensor,
-    pub second: Tensor,
-}
 
 /// One intensional predicate in one world.
 #[derive(Debug)]
 pub struct CompiledPred {
     pub range: Range<usize>,
-    pub templates: [Option<TemplateIndex>; 2],
+    pub templates: [Option<TemplateGrid>; 2],
 }
 
 /// One world, ready for inference.
@@ -57,40 +42,6 @@ pub struct CompiledTask {
     pub device: Device,
 }
 
-/// Stacks the index pairs of `clauses` (None for an empty template).
-pub fn template_index(clauses: &[Clause], index: &GroundIndex, device: Device) -> Option<TemplateIndex> {
-    if clauses.is_empty() {
-        return None;
-    }
-    let mut all = Vec::with_capacity(clauses.len());
-    let (mut n_head, mut width) = (0, 0);
-    for c in clauses {
-        let p = ilp::index_pairs(c, index);
-        n_head = p.head_range.len();
-        // Clauses of one template share v, hence the width; pad defensively if they ever differ.
-        width = width.max(p.width);
-        all.push(p);
-    }
-    let mut a = Vec::with_capacity(clauses.len() * n_head * width);
-    let mut b = Vec::with_capacity(a.capacity());
-    for p in &all {
-        for row in 0..n_head {
-            for m in 0..width {
-                let [i, j] = if m < p.width { p.pairs[row * p.width + m] } else { [0, 0] };
-                a.push(i as i64);
-                b.push(j as i64);
-            }
-        }
-    }
-    Some(TemplateIndex {
-        k: clauses.len(),
-        n_head,
-        width,
-        first: Tensor::from_slice(&a).to_device(device),
-        second: Tensor::from_slice(&b).to_device(device),
-    })
-}
-
 impl CompiledWorld {
     pub fn new(task: &Task, clause_sets: &[ClauseSet], world: &World, device: Device) -> Self {
         let order = task.preds_in_index_order();
@@ -107,8 +58,8 @@ impl CompiledWorld {
             .map(|cs| CompiledPred {
                 range: index.pred_range(cs.pred),
                 templates: [
-                    template_index(&cs.templates[0], &index, device),
-                    template_index(&cs.templates[1], &index, device),
+                    TemplateGrid::new(&cs.templates[0], &index, device),
+                    TemplateGrid::new(&cs.templates[1], &index, device),
                 ],
             })
             .collect();

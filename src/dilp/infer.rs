@@ -1,7 +1,8 @@
 //! Differentiable forward chaining: T steps of clause evaluation, clause-pair mixing and
 //! amalgamation over a batch of valuations.
 
-use super::compile::{CompiledWorld, TemplateIndex};
+use super::compile::CompiledWorld;
+use super::grid::TemplateGrid;
 use super::{Amalgamation, TNorm};
 use tch::{Kind, Tensor};
 
@@ -34,12 +35,14 @@ fn conj(x: &Tensor, y: &Tensor, tnorm: TNorm) -> Tensor {
 }
 
 /// `F_c(a)` for every clause of a template: `[B, K, n_head]`.
-pub fn clause_values(t: &TemplateIndex, a: &Tensor, tnorm: TNorm) -> Tensor {
+pub fn clause_values(t: &TemplateGrid, a: &Tensor, tnorm: TNorm) -> Tensor {
     let b = a.size()[0];
-    let shape = [b, t.k as i64, t.n_head as i64, t.width as i64];
-    let y1 = a.index_select(1, &t.first).view(shape);
-    let y2 = a.index_select(1, &t.second).view(shape);
-    conj(&y1, &y2, tnorm).amax([-1], false)
+    let pats = t.patterns_of(a);
+    let y1 = pats.index_select(1, &t.first);
+    let y2 = pats.index_select(1, &t.second);
+    conj(&y1, &y2, tnorm)
+        .view([b, t.k as i64, t.n_head() as i64, t.width() as i64])
+        .amax([-1], false)
 }
 
 /// `Σ_{j,k} W*[j,k] · max(F1[j], F2[k])` for one predicate: `[B, n_head]`.

@@ -12,7 +12,7 @@ pub fn paper_estimate(world: &CompiledWorld, shapes: &[(usize, usize)], steps: u
         .preds
         .iter()
         .flat_map(|p| p.templates.iter().flatten())
-        .map(|t| t.width)
+        .map(|t| t.width())
         .max()
         .unwrap_or(1) as f64;
     let n = world.n as f64;
@@ -29,7 +29,8 @@ pub fn our_estimate(world: &CompiledWorld, batch: usize, steps: usize) -> f64 {
         let mut ks = [0.0; 2];
         for (i, t) in p.templates.iter().enumerate() {
             if let Some(t) = t {
-                per_step += 3.0 * (t.k * t.n_head * t.width) as f64 + (t.k * t.n_head) as f64;
+                let grid = (t.k * t.n_head() * t.width()) as f64;
+                per_step += 3.0 * grid + (t.k * t.n_head()) as f64 + (t.patterns.len() * t.n_head() * t.width()) as f64;
                 ks[i] = t.k as f64;
             }
         }

@@ -7,13 +7,16 @@
 //! weights (weights of batch 1 broadcast).
 
 pub mod compile;
+pub mod grid;
 pub mod infer;
 pub mod learn;
 pub mod memory;
 pub mod readout;
+pub mod reference;
 pub mod weights;
 
-pub use compile::{CompiledPred, CompiledTask, CompiledWorld, TemplateIndex};
+pub use compile::{CompiledPred, CompiledTask, CompiledWorld};
+pub use grid::TemplateGrid;
 pub use infer::{infer, InferOptions};
 pub use learn::{learn, LearnConfig, LearnObserver, LearnReport, Progress};
 pub use weights::RuleWeights;

@@ -1,0 +1,134 @@
+//! The fast form of clause evaluation. All clauses of one rule template range over the same
+//! grid of variable bindings (head variables, then existential ones: `C^(h+v)` cells), and they
+//! draw their two body atoms from a handful of distinct *patterns* (`succ(X,Z)`, `zero(Y)`, ...).
+//! Each pattern's truth values on the grid are a reshaped, broadcast view of one predicate's
+//! block of the valuation, so no per-atom gather is needed: patterns are stacked once per step,
+//! each clause picks its two rows, multiplies, and takes the max over the existential axes.
+//! This computes exactly the paper's `F_c` (the index pairs `X_c` enumerate the same grid), but
+//! its backward pass is broadcast sums and block copies instead of scattered adds.
+
+use crate::ilp::GroundIndex;
+use crate::logic::{Clause, Term};
+use std::collections::BTreeMap;
+use tch::{Device, Tensor};
+
+/// One distinct body atom shape: a predicate's block of the valuation and the grid axes its
+/// arguments bind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pattern {
+    pub start: usize,
+    pub arity: usize,
+    pub axes: Vec<usize>,
+}
+
+/// All clauses of one rule template over one world.
+#[derive(Debug)]
+pub struct TemplateGrid {
+    pub k: usize,
+    /// Constants in the world.
+    pub c: usize,
+    /// Head arity and number of existential variables.
+    pub h: usize,
+    pub v: usize,
+    pub patterns: Vec<Pattern>,
+    /// `[K]` pattern ids of each clause's first and second body atom.
+    pub first: Tensor,
+    pub second: Tensor,
+}
+
+impl TemplateGrid {
+    /// Head atoms per clause (`C^h`) and groundings per head atom (`C^v`).
+    pub fn n_head(&self) -> usize {
+        self.c.pow(self.h as u32)
+    }
+    pub fn width(&self) -> usize {
+        self.c.pow(self.v as u32)
+    }
+
+    /// Compiles `clauses` (same head predicate, constant-free, distinct head variables, two body
+    /// atoms, the same number of variables) against `index`. `None` for an empty template.
+    pub fn new(clauses: &[Clause], index: &GroundIndex, device: Device) -> Option<TemplateGrid> {
+        let first_clause = clauses.first()?;
+        let c = index.constants().len();
+        let h = first_clause.head.args.len();
+        let v = clauses.iter().map(|cl| cl.num_vars() - h).max().unwrap_or(0);
+        let mut ids: BTreeMap<Pattern, usize> = BTreeMap::new();
+        let mut order: Vec<Pattern> = Vec::new();
+        let mut pick = Vec::with_capacity(clauses.len() * 2);
+        for cl in clauses {
+            // Grid axes: head variables in head order, then the others by variable number.
+            let mut axis = vec![usize::MAX; cl.num_vars()];
+            for (i, t) in cl.head.args.iter().enumerate() {
+                match t {
+                    Term::Var(x) if axis[x.index()] == usize::MAX => axis[x.index()] = i,
+                    _ => panic!("TemplateGrid needs distinct head variables: {cl:?}"),
+                }
+            }
+            let mut next = h;
+            for a in axis.iter_mut().filter(|a| **a == usize::MAX) {
+                *a = next;
+                next += 1;
+            }
+            assert_eq!(cl.body.len(), 2, "TemplateGrid needs exactly two body atoms");
+            for b in &cl.body {
+                let axes = b
+                    .args
+                    .iter()
+                    .map(|t| match t {
+                        Term::Var(x) => axis[x.index()],
+                        Term::Const(_) => panic!("TemplateGrid needs constant-free clauses"),
+                    })
+                    .collect();
+                let p = Pattern {
+                    start: index.pred_range(b.pred).start,
+                    arity: b.args.len(),
+                    axes,
+                };
+                let id = *ids.entry(p.clone()).or_insert_with(|| {
+                    order.push(p);
+                    order.len() - 1
+                });
+                pick.push(id as i64);
+            }
+        }
+        let first: Vec<i64> = pick.iter().step_by(2).copied().collect();
+        let second: Vec<i64> = pick.iter().skip(1).step_by(2).copied().collect();
+        Some(TemplateGrid {
+            k: clauses.len(),
+            c,
+            h,
+            v,
+            patterns: order,
+            first: Tensor::from_slice(&first).to_device(device),
+            second: Tensor::from_slice(&second).to_device(device),
+        })
+    }
+
+    /// The stacked pattern values `[B, P, C^(h+v)]` for valuation `a` (`[B, n]`).
+    pub fn patterns_of(&self, a: &Tensor) -> Tensor {
+        let b = a.size()[0];
+        let c = self.c as i64;
+        let dims = self.h + self.v;
+        let full: Vec<i64> = std::iter::once(b).chain(std::iter::repeat_n(c, dims)).collect();
+        let grids: Vec<Tensor> = self
+            .patterns
+            .iter()
+            .map(|p| {
+                let block = a.narrow(1, p.start as i64, c.pow(p.arity as u32));
+                // `vals` has one axis per distinct argument axis, in increasing axis order.
+                let (vals, axes): (Tensor, Vec<usize>) = match p.axes.as_slice() {
+                    [] => (block, vec![]),
+                    [x] => (block, vec![*x]),
+                    [x, y] if x == y => (block.view([b, c, c]).diagonal(0, 1, 2), vec![*x]),
+                    [x, y] if x < y => (block.view([b, c, c]), vec![*x, *y]),
+                    [x, y] => (block.view([b, c, c]).transpose(1, 2), vec![*y, *x]),
+                    _ => panic!("predicates have arity at most 2"),
+                };
+                let mut shape = vec![b];
+                shape.extend((0..dims).map(|d| if axes.contains(&d) { c } else { 1 }));
+                vals.reshape(shape.as_slice()).expand(full.as_slice(), false)
+            })
+            .collect();
+        Tensor::stack(&grids, 1).view([b, self.patterns.len() as i64, -1])
+    }
+}
