@@ -390,3 +390,18 @@ fn all_benchmark_tasks_fit_training() {
         );
     }
 }
+
+/// Writes the CNF of every task named in `DILP_SAT_DIMACS` (comma-separated task file stems)
+/// to `target/<stem>.cnf`, for comparing solvers by hand.
+#[test]
+#[ignore]
+fn dump_dimacs() {
+    let names = std::env::var("DILP_SAT_DIMACS").unwrap_or_default();
+    for name in names.split(',').filter(|s| !s.is_empty()) {
+        let t = dilp::ilp::load_task(&tasks_dir().join(format!("{name}.toml"))).unwrap();
+        let enc = encode(&t, &generate_all(&t), None).unwrap();
+        let out = std::env::temp_dir().join(format!("{name}.cnf"));
+        std::fs::write(&out, enc.formula.to_dimacs(&[])).unwrap();
+        eprintln!("wrote {}", out.display());
+    }
+}

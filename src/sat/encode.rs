@@ -14,16 +14,27 @@
 //! a[t+1,k]  ⇔  a[t,k] ∨ ⋁_{c, (i,j) ∈ X_c[k]} (flag_c ∧ a[t,i] ∧ a[t,j])
 //! ```
 //!
+//! How the equivalence is written (per head value x = a[t+1,k], with p = a[t,k] and, for each
+//! clause c of the head's templates, D_c = the disjunction of c's body conjunctions for k):
+//! - *If*: `p ⇒ x` and, for every clause and body, `flag_c ∧ body ⇒ x`.
+//! - *Only if*, by clause rather than by one long disjunction: exactly one clause per template
+//!   is on, so "some chosen clause supports x" is `⋀_c (flag_c ⇒ D_c)` per template. With one
+//!   template: `x ∧ ¬p ∧ flag_c ⇒ D_c` for each c. With two: `x ⇒ p ∨ s_1 ∨ s_2` and
+//!   `s_τ ∧ flag_c ⇒ D_c` for the clauses of τ. So a positive atom whose chosen clause has no
+//!   body left switches that clause off by unit propagation, where a single disjunction over
+//!   every (clause, body) would wait until all but one term were false.
+//! - The two-atom conjunctions in D_c are auxiliaries `w ⇒ a[t,i] ∧ a[t,j]`, shared by every
+//!   clause and head atom of the step that uses the same pair. `w` and `s` only occur positively
+//!   where they are used, so these one-sided (Plaisted–Greenbaum) definitions keep `a` exactly
+//!   the T-step forward chaining of the chosen program.
+//!
 //! Simplifications, none of which changes the set of models projected on the flags:
 //! - *Reachability*: an atom that cannot be derived within t steps even with **every** clause
-//!   switched on is the constant false at step t (a forward over-approximation run before
-//!   encoding), so it gets no variable; pairs with a false body atom are dropped and true body
-//!   atoms (background) are left out of the conjunction; duplicate pairs are merged.
-//! - *Grouping*: clauses that give head atom k the same body conjunction L at step t share one
-//!   auxiliary `z ⇒ L ∧ (flag_c1 ∨ … ∨ flag_cm)`; the "if" half is written directly as
-//!   `flag_c ∧ L ⇒ a[t+1,k]`. The auxiliaries only occur positively in the "only if" clause, so
-//!   one-sided (Plaisted–Greenbaum) definitions suffice and `a` stays exactly the T-step
-//!   forward chaining of the chosen program.
+//!   switched on is the constant false at step t (a forward over-approximation), so it gets no
+//!   variable; bodies with a false atom are dropped, true atoms (background) are left out of
+//!   conjunctions, and duplicate bodies merged.
+//! - *Cone of influence*: an atom value that no example at step T can depend on (backwards
+//!   through every clause's pairs) gets no variable and no clauses.
 //!
 //! **Examples.** Every positive is true and every negative false at step T. In noisy mode each
 //! example whose value is not a constant gets a relaxation variable r (`a[T,k] ∨ r` for a
@@ -35,6 +46,7 @@ use super::solver::{Formula, Lit, Model, Var};
 use crate::error::{Error, Result};
 use crate::ilp::{background_ids, examples, index_pairs, ClauseSet, IndexPairs, Task};
 use crate::logic::PredId;
+use std::collections::HashMap;
 
 /// A value that is either a constant or a literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +54,8 @@ enum Val {
     False,
     True,
     Lit(Lit),
+    /// An atom no example depends on at this step: it gets no variable and nothing refers to it.
+    Unused,
 }
 
 /// Below this many clauses the at-most-one is pairwise; from it on, sequential.
@@ -56,9 +70,11 @@ pub struct EncodingStats {
     pub atom_vars: usize,
     /// Intensional (step, atom) values fixed to false by the reachability analysis.
     pub unreachable: usize,
-    /// Auxiliary conjunction variables.
+    /// Intensional (step, atom) values left out because no example depends on them.
+    pub irrelevant: usize,
+    /// Auxiliary variables: shared body conjunctions and per-template support guards.
     pub aux_vars: usize,
-    /// Body pairs kept after simplification (summed over steps and worlds).
+    /// Distinct (clause, body) pairs kept after simplification (over steps and worlds).
     pub pairs: usize,
     /// Training examples.
     pub examples: usize,
@@ -235,25 +251,38 @@ impl Encoding {
         for id in background_ids(world, &index) {
             background[id.index()] = true;
         }
-        // The rules of each intensional predicate in this world: (flag, X_c).
+        // The rules of each intensional predicate in this world, template by template.
         let int_preds: Vec<PredId> = task.language.intensional.clone();
-        let mut rules: Vec<Vec<(Var, IndexPairs)>> = vec![Vec::new(); int_preds.len()];
+        let mut rules: Vec<Vec<Rule>> = vec![Vec::new(); int_preds.len()];
+        let mut templates_of: Vec<usize> = vec![0; int_preds.len()];
         for (s, set) in sets.iter().enumerate() {
             let head = int_preds
                 .iter()
                 .position(|&p| p == set.pred)
                 .ok_or_else(|| Error::Config("clause set for an unknown predicate".into()))?;
             for t in 0..2 {
+                if !self.present[s][t] {
+                    continue;
+                }
+                templates_of[head] += 1;
                 for (c, clause) in set.templates[t].iter().enumerate() {
-                    if !self.present[s][t] {
-                        continue;
-                    }
-                    rules[head].push((self.flags[s][t][c], index_pairs(clause, &index)));
+                    rules[head].push(Rule {
+                        template: t,
+                        flag: self.flags[s][t][c],
+                        xc: index_pairs(clause, &index),
+                    });
                 }
             }
         }
         let ranges: Vec<std::ops::Range<usize>> =
             int_preds.iter().map(|&p| index.pred_range(p)).collect();
+        let is_int = {
+            let mut v = vec![false; n];
+            for r in &ranges {
+                v[r.clone()].iter_mut().for_each(|b| *b = true);
+            }
+            v
+        };
 
         // Forward over-approximation: reachable[t][k] with every clause switched on.
         let mut reachable: Vec<Vec<bool>> = vec![background.clone()];
@@ -261,14 +290,15 @@ impl Encoding {
             let cur = &reachable[t];
             let mut next = cur.clone();
             for list in &rules {
-                for (_, xc) in list {
-                    for kk in 0..xc.head_range.len() {
-                        let k = xc.head_range.start + kk;
-                        if next[k] {
-                            continue;
-                        }
-                        let row = &xc.pairs[kk * xc.width..(kk + 1) * xc.width];
-                        if row.iter().any(|&[i, j]| cur[i as usize] && cur[j as usize]) {
+                for rule in list {
+                    for kk in 0..rule.xc.head_range.len() {
+                        let k = rule.xc.head_range.start + kk;
+                        if !next[k]
+                            && rule
+                                .row(kk)
+                                .iter()
+                                .any(|&[i, j]| cur[i as usize] && cur[j as usize])
+                        {
                             next[k] = true;
                         }
                     }
@@ -277,14 +307,36 @@ impl Encoding {
             reachable.push(next);
         }
 
-        // Values per step. Extensional atoms and ⊥ are constants at every step.
-        let is_int = {
-            let mut v = vec![false; n];
-            for r in &ranges {
-                v[r.clone()].iter_mut().for_each(|b| *b = true);
+        // Backward cone of influence: relevant[t][k] when a[t,k] can affect an example at T.
+        let ex = examples(world, &index);
+        let mut relevant = vec![vec![false; n]; steps + 1];
+        for a in &ex.atoms {
+            relevant[steps][a.index()] = true;
+        }
+        for t in (0..steps).rev() {
+            let (below, above) = relevant.split_at_mut(t + 1);
+            let (cur, next) = (&mut below[t], &above[0]);
+            for (h, list) in rules.iter().enumerate() {
+                for k in ranges[h].clone() {
+                    if !next[k] || !reachable[t + 1][k] || background[k] {
+                        continue;
+                    }
+                    cur[k] = true;
+                    let kk = k - ranges[h].start;
+                    for rule in list {
+                        for &[i, j] in rule.row(kk) {
+                            let (i, j) = (i as usize, j as usize);
+                            if reachable[t][i] && reachable[t][j] {
+                                cur[i] = true;
+                                cur[j] = true;
+                            }
+                        }
+                    }
+                }
             }
-            v
-        };
+        }
+
+        // Values per step. Extensional atoms and ⊥ are constants at every step.
         let constant = |k: usize| {
             if background[k] {
                 Val::True
@@ -298,98 +350,112 @@ impl Encoding {
             for k in 0..n {
                 row.push(if !is_int[k] || background[k] {
                     constant(k)
-                } else if reachable[t][k] {
-                    self.stats.atom_vars += 1;
-                    Val::Lit(self.formula.new_var().pos())
-                } else {
+                } else if !reachable[t][k] {
                     self.stats.unreachable += 1;
                     Val::False
+                } else if !relevant[t][k] {
+                    self.stats.irrelevant += 1;
+                    Val::Unused
+                } else {
+                    self.stats.atom_vars += 1;
+                    Val::Lit(self.formula.new_var().pos())
                 });
             }
             vals.push(row);
         }
 
-        // a[t+1,k] ⇔ a[t,k] ∨ ⋁ (flag ∧ body).
-        let mut terms: Vec<([Lit; 2], u8, Var)> = Vec::new();
-        let mut only_if: Vec<Lit> = Vec::new();
+        // a[t+1,k] ⇔ a[t,k] ∨ ⋁_c (flag_c ∧ D_c), D_c = ⋁ over c's pairs of the body conjunction.
+        let mut shared: HashMap<(Lit, Lit), Lit> = HashMap::new();
+        let mut bodies: Vec<Body> = Vec::new();
+        let mut cl: Vec<Lit> = Vec::new();
         for t in 0..steps {
+            shared.clear();
             for (h, list) in rules.iter().enumerate() {
                 for k in ranges[h].clone() {
                     let Val::Lit(x) = vals[t + 1][k] else {
                         continue;
                     };
-                    terms.clear();
+                    let prev = match vals[t][k] {
+                        Val::Lit(p) => {
+                            self.formula.add_clause(&[!p, x]);
+                            Some(p)
+                        }
+                        Val::False => None,
+                        Val::True | Val::Unused => return Err(internal("previous step")),
+                    };
+                    // With two templates, s_τ ⇒ "the clause τ picks supports x".
+                    let guards: Vec<Lit> = if templates_of[h] == 2 {
+                        let g: Vec<Lit> = (0..2).map(|_| self.formula.new_var().pos()).collect();
+                        self.stats.aux_vars += 2;
+                        cl.clear();
+                        cl.push(!x);
+                        cl.extend(prev);
+                        cl.extend(&g);
+                        self.formula.add_clause(&cl);
+                        g
+                    } else {
+                        Vec::new()
+                    };
                     let kk = k - ranges[h].start;
-                    for (flag, xc) in list {
-                        for &[i, j] in &xc.pairs[kk * xc.width..(kk + 1) * xc.width] {
-                            let (vi, vj) = (vals[t][i as usize], vals[t][j as usize]);
-                            if vi == Val::False || vj == Val::False {
-                                continue;
+                    for rule in list {
+                        bodies.clear();
+                        let mut always = false;
+                        for &[i, j] in rule.row(kk) {
+                            match Body::of(vals[t][i as usize], vals[t][j as usize])? {
+                                None => {}
+                                Some(Body::Empty) => always = true,
+                                Some(b) => bodies.push(b),
                             }
-                            let mut body = [Lit::placeholder(); 2];
-                            let mut len = 0u8;
-                            for v in [vi, vj] {
-                                if let Val::Lit(l) = v {
-                                    if len == 0 || body[0] != l {
-                                        body[len as usize] = l;
-                                        len += 1;
-                                    }
-                                }
-                            }
-                            if len == 2 && body[0] > body[1] {
-                                body.swap(0, 1);
-                            }
-                            terms.push((body, len, *flag));
                         }
-                    }
-                    terms.sort_unstable();
-                    terms.dedup();
-                    self.stats.pairs += terms.len();
-
-                    only_if.clear();
-                    only_if.push(!x);
-                    if let Val::Lit(p) = vals[t][k] {
-                        self.formula.add_clause(&[!p, x]);
-                        only_if.push(p);
-                    }
-                    let mut g = 0;
-                    while g < terms.len() {
-                        let (body, len, _) = terms[g];
-                        let mut e = g;
-                        while e < terms.len() && terms[e].0 == body && terms[e].1 == len {
-                            e += 1;
+                        let f = rule.flag;
+                        if always {
+                            // The body holds: the clause derives x whenever chosen.
+                            self.formula.add_clause(&[f.neg(), x]);
+                            self.stats.pairs += 1;
+                            continue;
                         }
-                        let body = &body[..len as usize];
-                        // If half: flag ∧ body ⇒ x.
-                        for &(_, _, f) in &terms[g..e] {
-                            let mut cl: Vec<Lit> = vec![f.neg()];
-                            cl.extend(body.iter().map(|&l| !l));
+                        bodies.sort_unstable();
+                        bodies.dedup();
+                        self.stats.pairs += bodies.len();
+                        // If: flag ∧ body ⇒ x.
+                        for b in &bodies {
+                            cl.clear();
+                            cl.push(f.neg());
+                            cl.extend(b.lits().iter().map(|&l| !l));
                             cl.push(x);
                             self.formula.add_clause(&cl);
                         }
-                        // Only-if half: a literal implying some flag ∧ body.
-                        if body.is_empty() {
-                            only_if.extend(terms[g..e].iter().map(|&(_, _, f)| f.pos()));
-                        } else {
-                            let z = self.formula.new_var();
-                            self.stats.aux_vars += 1;
-                            for &l in body {
-                                self.formula.add_clause(&[z.neg(), l]);
+                        // Only if: x (or this template's guard) ∧ flag ⇒ some body holds.
+                        cl.clear();
+                        match guards.get(rule.template) {
+                            Some(&g) => cl.push(!g),
+                            None => {
+                                cl.push(!x);
+                                cl.extend(prev);
                             }
-                            let mut cl = vec![z.neg()];
-                            cl.extend(terms[g..e].iter().map(|&(_, _, f)| f.pos()));
-                            self.formula.add_clause(&cl);
-                            only_if.push(z.pos());
                         }
-                        g = e;
+                        cl.push(f.neg());
+                        for b in &bodies {
+                            let w = match *b {
+                                Body::One(l) => l,
+                                Body::Two(a, c) => *shared.entry((a, c)).or_insert_with(|| {
+                                    let w = self.formula.new_var().pos();
+                                    self.formula.add_clause(&[!w, a]);
+                                    self.formula.add_clause(&[!w, c]);
+                                    self.stats.aux_vars += 1;
+                                    w
+                                }),
+                                Body::Empty => unreachable!("handled above"),
+                            };
+                            cl.push(w);
+                        }
+                        self.formula.add_clause(&cl);
                     }
-                    self.formula.add_clause(&only_if);
                 }
             }
         }
 
         // Examples at step T.
-        let ex = examples(world, &index);
         for (atom, &label) in ex.atoms.iter().zip(&ex.labels) {
             self.stats.examples += 1;
             let positive = label > 0.5;
@@ -399,6 +465,7 @@ impl Encoding {
                 (Val::True | Val::False, false) => self.formula.add_clause(&[]),
                 (Val::True | Val::False, true) => self.forced_errors += 1,
                 (Val::Lit(l), false) => self.formula.add_clause(&[if positive { l } else { !l }]),
+                (Val::Unused, _) => return Err(internal("example atom")),
                 (Val::Lit(l), true) => {
                     let r = self.formula.new_var().pos();
                     self.formula.add_clause(&[if positive { l } else { !l }, r]);
@@ -410,11 +477,57 @@ impl Encoding {
     }
 }
 
-impl Lit {
-    /// A literal only used to fill unused slots of fixed-size arrays.
-    fn placeholder() -> Lit {
-        Var(u32::MAX >> 1).pos()
+/// One clause of an intensional predicate on one world.
+#[derive(Clone)]
+struct Rule {
+    /// 0 or 1: which of the predicate's templates generated it.
+    template: usize,
+    flag: Var,
+    xc: IndexPairs,
+}
+
+impl Rule {
+    /// The body pairs for the `kk`-th head atom of the predicate's block.
+    fn row(&self, kk: usize) -> &[[u32; 2]] {
+        &self.xc.pairs[kk * self.xc.width..(kk + 1) * self.xc.width]
     }
+}
+
+/// A body conjunction after dropping its constant-true atoms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Body {
+    Empty,
+    One(Lit),
+    /// Two distinct literals, the smaller first.
+    Two(Lit, Lit),
+}
+
+impl Body {
+    /// `None` when the conjunction is false.
+    fn of(a: Val, b: Val) -> Result<Option<Body>> {
+        Ok(Some(match (a, b) {
+            (Val::Unused, _) | (_, Val::Unused) => return Err(internal("body atom")),
+            (Val::False, _) | (_, Val::False) => return Ok(None),
+            (Val::True, Val::True) => Body::Empty,
+            (Val::Lit(l), Val::True) | (Val::True, Val::Lit(l)) => Body::One(l),
+            (Val::Lit(l), Val::Lit(m)) if l == m => Body::One(l),
+            (Val::Lit(l), Val::Lit(m)) => Body::Two(l.min(m), l.max(m)),
+        }))
+    }
+    fn lits(&self) -> Vec<Lit> {
+        match *self {
+            Body::Empty => Vec::new(),
+            Body::One(l) => vec![l],
+            Body::Two(a, b) => vec![a, b],
+        }
+    }
+}
+
+/// The cone-of-influence analysis left out an atom that the encoding needs: a bug here.
+fn internal(what: &str) -> Error {
+    Error::Solver(format!(
+        "internal error in the SAT encoding: a {what} has no value"
+    ))
 }
 
 /// Exactly one of `xs` is true (the empty clause when `xs` is empty).

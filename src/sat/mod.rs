@@ -99,6 +99,8 @@ pub struct SynthReport {
     pub programs_fitting_validation: Option<usize>,
     /// With `all`: the enumeration stopped at `all_limit`, so both counts are lower bounds.
     pub capped: bool,
+    /// Wall-clock time to build the CNF (clause generation and encoding).
+    pub seconds_encode: f64,
     /// Wall-clock time to the first program (or to unsatisfiability), encoding included.
     pub seconds_to_program: f64,
     /// Wall-clock time in all, enumeration included.
@@ -117,6 +119,7 @@ pub fn synthesise(task: &Task, cfg: &SynthConfig) -> Result<SynthReport> {
     }
     let sets = generate_all(task);
     let mut enc = encode(task, &sets, cfg.max_errors)?;
+    let seconds_encode = start.elapsed().as_secs_f64();
     let (vars, clauses) = (enc.formula.num_vars(), enc.formula.num_clauses());
     let mut search = Search {
         task,
@@ -164,6 +167,7 @@ pub fn synthesise(task: &Task, cfg: &SynthConfig) -> Result<SynthReport> {
         programs_fitting: None,
         programs_fitting_validation: None,
         capped: false,
+        seconds_encode,
         seconds_to_program,
         seconds: 0.0,
     };

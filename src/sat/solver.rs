@@ -220,6 +220,25 @@ impl Formula {
         self.starts.windows(2).map(|w| &self.lits[w[0]..w[1]])
     }
 
+    /// The recorded CNF in DIMACS format (assumptions as unit clauses appended), for running
+    /// the same instance through another solver.
+    pub fn to_dimacs(&self, assumptions: &[Lit]) -> String {
+        let mut out = format!(
+            "p cnf {} {}\n",
+            self.num_vars,
+            self.num_clauses() + assumptions.len()
+        );
+        let units = assumptions.iter().map(std::slice::from_ref);
+        for clause in self.clauses().chain(units) {
+            for l in clause {
+                out.push_str(&l.to_dimacs().to_string());
+                out.push(' ');
+            }
+            out.push_str("0\n");
+        }
+        out
+    }
+
     /// Solves under `assumptions`. On success the model is read back in full and verified
     /// against every recorded clause and every assumption before it is returned.
     pub fn solve(&mut self, assumptions: &[Lit]) -> Result<Option<Model>> {
