@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     files.sort();
 
     println!("| task | seconds | encode | to program | vars | clauses | satisfiable | validation passed | programs fitting training | of which pass validation |");
-    println!("|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---|---|---:|---:|");
     let mut reports: Vec<SynthReport> = Vec::new();
     for file in &files {
         let task = load_task(file)?;

@@ -405,3 +405,47 @@ fn dump_dimacs() {
         eprintln!("wrote {}", out.display());
     }
 }
+
+/// `--all` against brute force on every benchmark task whose template has at most
+/// `DILP_SAT_BRUTE_MAX` (default 20 000) programs. Slow: run by hand.
+#[test]
+#[ignore]
+fn enumeration_matches_brute_force_on_benchmarks() {
+    let max: usize = std::env::var("DILP_SAT_BRUTE_MAX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let cfg = SynthConfig {
+        all: true,
+        ..SynthConfig::default()
+    };
+    for file in benchmark_files() {
+        let t = dilp::ilp::load_task(&file).unwrap();
+        let sets = generate_all(&t);
+        let programs = sets
+            .iter()
+            .zip(&t.rules)
+            .flat_map(|(s, r)| {
+                (0..2)
+                    .filter(|&i| r.templates[i].is_some())
+                    .map(|i| s.templates[i].len())
+            })
+            .fold(1usize, |a, b| a.saturating_mul(b));
+        if programs > max {
+            eprintln!("{:<20} {programs} programs: skipped", t.name);
+            continue;
+        }
+        let r = synthesise(&t, &cfg).unwrap();
+        let brute = brute_force(&t);
+        eprintln!(
+            "{:<20} {programs} programs: SAT {:?}/{:?}, brute force {brute:?}",
+            t.name, r.programs_fitting, r.programs_fitting_validation
+        );
+        assert_eq!(
+            (r.programs_fitting, r.programs_fitting_validation),
+            (Some(brute.0), Some(brute.1)),
+            "{}",
+            t.name
+        );
+    }
+}
