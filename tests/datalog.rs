@@ -438,6 +438,18 @@ fn nasty_inputs_do_not_panic() {
 }
 
 #[test]
+fn many_rederivations_of_few_facts() {
+    // 9 million derivations each of one nullary fact and of 3,000 unary ones in one round,
+    // more than the buffer of new facts holds before it drops duplicates.
+    let mut src: String = (0..3000).map(|i| format!("d({i}).\n")).collect();
+    src.push_str("any :- d(X), d(Y).\nsome(X) :- d(X), d(Y).\n");
+    let prog = program(&src);
+    let (m, stats) = evaluate_with_stats(&prog, Strategy::SemiNaive);
+    assert_eq!(m.len(), 3000 + 1 + 3000);
+    assert_eq!(stats.derived, 2 * 3000 * 3000);
+}
+
+#[test]
 fn evaluation_terminates_on_cross_products() {
     // Every rule multiplies the domain; the model is still finite (here 5^3 + 5^2 + 5 facts).
     let prog = program(

@@ -4,7 +4,7 @@
 //! Both evaluation strategies share this code; they differ only in which plans they run each
 //! round and in which rows a plan's first ("delta") atom ranges over.
 
-use super::relation::Relation;
+use super::relation::{self, Relation};
 use crate::logic::{Atom, Clause, Program, Term};
 
 /// All relations of one evaluation, indexed by predicate id.
@@ -67,12 +67,10 @@ impl Database {
     pub(crate) fn absorb(&mut self, pending: &mut [Pending]) -> bool {
         let mut grew = false;
         for (rel, p) in self.rels.iter_mut().zip(pending.iter_mut()) {
-            let arity = rel.arity();
-            for i in 0..p.rows {
-                grew |= rel.insert(&p.data[i * arity..(i + 1) * arity]);
-            }
+            grew |= rel.insert_all(&p.data, p.rows);
             p.data.clear();
             p.rows = 0;
+            p.limit = MIN_LIMIT;
         }
         grew
     }
@@ -83,10 +81,35 @@ impl Database {
 }
 
 /// Head tuples derived in one round, kept apart so that the round reads a fixed database.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Pending {
     data: Vec<u32>,
     rows: usize,
+    /// Size (in words, a nullary row counting one) at which the buffer drops duplicates and
+    /// known facts, so that rules that derive the same facts many times over keep it near the
+    /// number of new facts.
+    limit: usize,
+}
+
+/// 32 MiB: large enough that transitive closure of millions of paths rarely compacts.
+const MIN_LIMIT: usize = 1 << 23;
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            data: Vec::new(),
+            rows: 0,
+            limit: MIN_LIMIT,
+        }
+    }
+}
+
+impl Pending {
+    fn compact(&mut self, rel: &Relation) {
+        let (unique, rows) = relation::sort_dedup(&self.data, rel.arity(), self.rows);
+        (self.data, self.rows) = rel.missing(&unique, rows);
+        self.limit = MIN_LIMIT.max(2 * self.rows * rel.arity().max(1));
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +155,9 @@ impl Plan {
         let mut bound = vec![false; num_vars];
         let mut left: Vec<usize> = (0..rule.body.len()).filter(|&i| Some(i) != delta).collect();
         let mut order: Vec<usize> = delta.into_iter().collect();
+        for v in order.iter().flat_map(|&i| rule.body[i].vars()) {
+            bound[v.index()] = true;
+        }
         while !left.is_empty() {
             let score = |i: usize| {
                 let a = &rule.body[i];
@@ -316,10 +342,13 @@ impl<'a> Exec<'a> {
             let v = self.value(t);
             self.head.push(v);
         }
-        if !self.db.rels[plan.head_rel].contains(&self.head) {
-            let p = &mut out[plan.head_rel];
-            p.data.extend_from_slice(&self.head);
-            p.rows += 1;
+        // Checking the database here, one cache miss at a time, would cost more than the whole
+        // join; `absorb` filters in batches instead.
+        let p = &mut out[plan.head_rel];
+        p.data.extend_from_slice(&self.head);
+        p.rows += 1;
+        if p.rows * plan.head.len().max(1) >= p.limit {
+            p.compact(&self.db.rels[plan.head_rel]);
         }
     }
 }

@@ -5,12 +5,15 @@
 //! range of row ids: semi-naive evaluation needs no separate delta relations.
 //!
 //! An index maps a projection of the columns to the chain of rows with that projection. Chains
-//! are threaded through a per-row `next` array, newest row first, and the table itself stores
-//! only the chain head, so an index costs about 12 bytes a row and never allocates per key.
-//! Index 0 of every relation is on all columns and is the relation's duplicate filter.
+//! are threaded through a per-row `next` array, newest row first, and the table stores only the
+//! key and the chain head, so an index never allocates per key. Index 0 of every relation is on
+//! all columns and is the relation's duplicate filter.
 
 /// Marks an empty table slot and the end of a chain.
 const NIL: u32 = u32::MAX;
+
+/// How many probes [`Relation::warm`] starts before using them.
+const WARM_BATCH: usize = 16;
 
 /// Deterministic, fast hash of a few `u32`s (the std SipHash would dominate join time).
 fn hash_vals(vals: impl Iterator<Item = u32>) -> u64 {
@@ -30,91 +33,98 @@ fn hash_vals(vals: impl Iterator<Item = u32>) -> u64 {
 #[derive(Debug, Clone)]
 struct Index {
     cols: Vec<usize>,
-    /// Open-addressing table (power-of-two size) of chain heads, `NIL` when empty.
+    /// Open-addressing table of `cap` slots (a power of two), `1 + cols.len()` words each: the
+    /// chain head row (`NIL` when empty), then the key. Keeping the key in the slot means a
+    /// probe touches one cache line instead of also reading the row.
     slots: Vec<u32>,
+    cap: usize,
+    /// Per row, the next older row with the same key. Unused by the duplicate filter, whose
+    /// chains all have length one.
     next: Vec<u32>,
+    unique: bool,
     keys: usize,
     /// A dropped index keeps its place (plans refer to indexes by position) but no memory.
     active: bool,
 }
 
 impl Index {
-    fn new(cols: Vec<usize>) -> Self {
+    fn new(cols: Vec<usize>, unique: bool) -> Self {
+        let cap = 16;
         Index {
+            slots: vec![NIL; cap * (1 + cols.len())],
             cols,
-            slots: vec![NIL; 16],
+            cap,
             next: Vec::new(),
+            unique,
             keys: 0,
             active: true,
         }
     }
 
-    fn row_hash(&self, data: &[u32], arity: usize, row: u32) -> u64 {
-        let base = row as usize * arity;
-        hash_vals(self.cols.iter().map(|&c| data[base + c]))
-    }
-
-    fn row_matches(&self, data: &[u32], arity: usize, row: u32, key: &[u32]) -> bool {
-        let base = row as usize * arity;
-        self.cols
-            .iter()
-            .zip(key)
-            .all(|(&c, &k)| data[base + c] == k)
+    fn stride(&self) -> usize {
+        1 + self.cols.len()
     }
 
     /// The slot holding `key`'s chain, or the empty slot where it would go.
-    fn find_slot(&self, data: &[u32], arity: usize, key: &[u32]) -> usize {
-        let mask = self.slots.len() - 1;
+    fn find_slot(&self, key: &[u32]) -> usize {
+        let (w, mask) = (self.stride(), self.cap - 1);
         let mut i = hash_vals(key.iter().copied()) as usize & mask;
         loop {
-            let head = self.slots[i];
-            if head == NIL || self.row_matches(data, arity, head, key) {
+            let slot = &self.slots[i * w..(i + 1) * w];
+            if slot[0] == NIL || slot[1..] == *key {
                 return i;
             }
             i = (i + 1) & mask;
         }
     }
 
-    fn head(&self, data: &[u32], arity: usize, key: &[u32]) -> u32 {
-        self.slots[self.find_slot(data, arity, key)]
+    /// The first word of `key`'s home slot, read only to pull its cache line in.
+    fn peek(&self, key: &[u32]) -> u32 {
+        let i = hash_vals(key.iter().copied()) as usize & (self.cap - 1);
+        self.slots[i * self.stride()]
     }
 
-    fn grow(&mut self, data: &[u32], arity: usize) {
-        let mut slots = vec![NIL; self.slots.len() * 2];
-        let mask = slots.len() - 1;
-        for &head in self.slots.iter().filter(|&&h| h != NIL) {
-            let mut i = self.row_hash(data, arity, head) as usize & mask;
-            while slots[i] != NIL {
+    fn head(&self, key: &[u32]) -> u32 {
+        self.slots[self.find_slot(key) * self.stride()]
+    }
+
+    fn grow(&mut self) {
+        let w = self.stride();
+        let old = std::mem::replace(&mut self.slots, vec![NIL; 2 * self.cap * w]);
+        self.cap *= 2;
+        let mask = self.cap - 1;
+        for slot in old.chunks_exact(w).filter(|s| s[0] != NIL) {
+            let mut i = hash_vals(slot[1..].iter().copied()) as usize & mask;
+            while self.slots[i * w] != NIL {
                 i = (i + 1) & mask;
             }
-            slots[i] = head;
+            self.slots[i * w..(i + 1) * w].copy_from_slice(slot);
         }
-        self.slots = slots;
     }
 
-    /// Links the (already stored) row `row` into its chain.
-    fn insert(&mut self, data: &[u32], arity: usize, row: u32) {
+    /// Links row `row`, whose projection on `cols` is `key`, into its chain.
+    fn insert(&mut self, row: u32, key: &[u32]) {
         if !self.active {
             return;
         }
-        if (self.keys + 1) * 2 > self.slots.len() {
-            self.grow(data, arity);
+        if (self.keys + 1) * 2 > self.cap {
+            self.grow();
         }
-        let mask = self.slots.len() - 1;
-        let (base, cols) = (row as usize * arity, &self.cols);
-        let same_key = |other: u32| {
-            let ob = other as usize * arity;
-            cols.iter().all(|&c| data[ob + c] == data[base + c])
-        };
-        let mut slot = self.row_hash(data, arity, row) as usize & mask;
-        while self.slots[slot] != NIL && !same_key(self.slots[slot]) {
-            slot = (slot + 1) & mask;
-        }
-        if self.slots[slot] == NIL {
+        let w = self.stride();
+        let i = self.find_slot(key);
+        let head = self.slots[i * w];
+        if head == NIL {
             self.keys += 1;
+            self.slots[i * w + 1..(i + 1) * w].copy_from_slice(key);
         }
-        self.next.push(self.slots[slot]);
-        self.slots[slot] = row;
+        debug_assert!(
+            !self.unique || head == NIL,
+            "duplicate row in the duplicate filter"
+        );
+        if !self.unique {
+            self.next.push(head);
+        }
+        self.slots[i * w] = row;
     }
 }
 
@@ -125,6 +135,8 @@ pub(crate) struct Relation {
     len: usize,
     data: Vec<u32>,
     indexes: Vec<Index>,
+    /// Scratch space for projecting a row onto an index's columns.
+    key: Vec<u32>,
 }
 
 impl Relation {
@@ -133,7 +145,8 @@ impl Relation {
             arity,
             len: 0,
             data: Vec::new(),
-            indexes: vec![Index::new((0..arity).collect())],
+            indexes: vec![Index::new((0..arity).collect(), true)],
+            key: Vec::new(),
         }
     }
 
@@ -152,12 +165,12 @@ impl Relation {
     pub(crate) fn ensure_index(&mut self, cols: &[usize]) -> usize {
         if let Some(i) = self.indexes.iter().position(|ix| ix.cols == cols) {
             if !self.indexes[i].active {
-                self.indexes[i] = Index::new(cols.to_vec());
+                self.indexes[i] = Index::new(cols.to_vec(), false);
                 self.reindex(i);
             }
             return i;
         }
-        self.indexes.push(Index::new(cols.to_vec()));
+        self.indexes.push(Index::new(cols.to_vec(), false));
         let i = self.indexes.len() - 1;
         self.reindex(i);
         i
@@ -165,8 +178,16 @@ impl Relation {
 
     fn reindex(&mut self, i: usize) {
         for row in 0..self.len as u32 {
-            self.indexes[i].insert(&self.data, self.arity, row);
+            self.link(i, row);
         }
+    }
+
+    fn link(&mut self, i: usize, row: u32) {
+        let base = row as usize * self.arity;
+        self.key.clear();
+        self.key
+            .extend(self.indexes[i].cols.iter().map(|&c| self.data[base + c]));
+        self.indexes[i].insert(row, &self.key);
     }
 
     /// Frees every index (but the duplicate filter) whose position `keep` rejects.
@@ -176,8 +197,7 @@ impl Relation {
                 *ix = Index {
                     active: false,
                     slots: Vec::new(),
-                    next: Vec::new(),
-                    ..Index::new(std::mem::take(&mut ix.cols))
+                    ..Index::new(std::mem::take(&mut ix.cols), false)
                 };
             }
         }
@@ -185,7 +205,7 @@ impl Relation {
 
     pub(crate) fn contains(&self, tuple: &[u32]) -> bool {
         debug_assert_eq!(tuple.len(), self.arity);
-        self.indexes[0].head(&self.data, self.arity, tuple) != NIL
+        self.indexes[0].head(tuple) != NIL
     }
 
     /// Adds `tuple` unless present; returns whether it was new.
@@ -198,17 +218,45 @@ impl Relation {
         let row = self.len as u32;
         self.data.extend_from_slice(tuple);
         self.len += 1;
-        for ix in &mut self.indexes {
-            ix.insert(&self.data, self.arity, row);
+        self.indexes[0].insert(row, tuple);
+        for i in 1..self.indexes.len() {
+            self.link(i, row);
         }
         true
+    }
+
+    /// Touches the duplicate filter's home slot of each tuple in `batch`. The loads are
+    /// independent, so the CPU overlaps their cache misses, and the probes that follow mostly
+    /// hit the cache: one miss after another into a table of millions of slots is otherwise
+    /// what dominates evaluation time.
+    fn warm(&self, tuples: &[u32], batch: std::ops::Range<usize>) {
+        let a = self.arity;
+        let mut acc = 0u32;
+        for r in batch {
+            acc ^= self.indexes[0].peek(&tuples[r * a..(r + 1) * a]);
+        }
+        std::hint::black_box(acc);
+    }
+
+    /// Inserts `rows` tuples stored flat in `tuples`; returns whether any was new.
+    pub(crate) fn insert_all(&mut self, tuples: &[u32], rows: usize) -> bool {
+        let a = self.arity;
+        let mut grew = false;
+        for start in (0..rows).step_by(WARM_BATCH) {
+            let batch = start..(start + WARM_BATCH).min(rows);
+            self.warm(tuples, batch.clone());
+            for r in batch {
+                grew |= self.insert(&tuples[r * a..(r + 1) * a]);
+            }
+        }
+        grew
     }
 
     /// The newest row whose index-`index` projection equals `key` (then follow [`Self::next`]).
     pub(crate) fn lookup(&self, index: usize, key: &[u32]) -> Option<u32> {
         let ix = &self.indexes[index];
         debug_assert!(ix.active && key.len() == ix.cols.len());
-        match ix.head(&self.data, self.arity, key) {
+        match ix.head(key) {
             NIL => None,
             r => Some(r),
         }
@@ -216,7 +264,11 @@ impl Relation {
 
     /// The next older row in `row`'s chain of index `index`, if any.
     pub(crate) fn next(&self, index: usize, row: u32) -> Option<u32> {
-        match self.indexes[index].next[row as usize] {
+        let ix = &self.indexes[index];
+        if ix.unique {
+            return None;
+        }
+        match ix.next[row as usize] {
             NIL => None,
             r => Some(r),
         }
@@ -224,37 +276,77 @@ impl Relation {
 
     /// The tuples sorted lexicographically, as one flat vector.
     pub(crate) fn sorted_data(&self) -> Vec<u32> {
-        match self.arity {
-            0 => Vec::new(),
-            1 => {
-                let mut d = self.data.clone();
-                d.sort_unstable();
-                d
-            }
-            2 => {
-                // Packing pairs into u64s sorts several times faster than comparing slices.
-                let mut packed: Vec<u64> = self
-                    .data
-                    .chunks_exact(2)
-                    .map(|p| (u64::from(p[0]) << 32) | u64::from(p[1]))
-                    .collect();
-                packed.sort_unstable();
-                packed
-                    .iter()
-                    .flat_map(|&p| [(p >> 32) as u32, p as u32])
-                    .collect()
-            }
-            k => {
-                let mut rows: Vec<u32> = (0..self.len as u32).collect();
-                rows.sort_unstable_by(|&a, &b| self.row(a).cmp(self.row(b)));
-                let mut out = Vec::with_capacity(self.data.len());
-                for r in rows {
-                    out.extend_from_slice(&self.data[r as usize * k..(r as usize + 1) * k]);
+        sort_rows(&self.data, self.arity, self.len)
+    }
+
+    /// The tuples of `tuples` (`rows` of them, flat) that are not in the relation.
+    pub(crate) fn missing(&self, tuples: &[u32], rows: usize) -> (Vec<u32>, usize) {
+        let a = self.arity;
+        let mut out = Vec::new();
+        let mut kept = 0;
+        for start in (0..rows).step_by(WARM_BATCH) {
+            let batch = start..(start + WARM_BATCH).min(rows);
+            self.warm(tuples, batch.clone());
+            for r in batch {
+                let t = &tuples[r * a..(r + 1) * a];
+                if !self.contains(t) {
+                    out.extend_from_slice(t);
+                    kept += 1;
                 }
-                out
             }
         }
+        (out, kept)
     }
+}
+
+/// `rows` flat tuples of `arity`, sorted lexicographically.
+fn sort_rows(data: &[u32], arity: usize, rows: usize) -> Vec<u32> {
+    match arity {
+        0 => Vec::new(),
+        1 => {
+            let mut d = data.to_vec();
+            d.sort_unstable();
+            d
+        }
+        2 => {
+            // Packing pairs into u64s sorts several times faster than comparing slices.
+            let mut packed: Vec<u64> = data
+                .chunks_exact(2)
+                .map(|p| (u64::from(p[0]) << 32) | u64::from(p[1]))
+                .collect();
+            packed.sort_unstable();
+            packed
+                .iter()
+                .flat_map(|&p| [(p >> 32) as u32, p as u32])
+                .collect()
+        }
+        k => {
+            let mut order: Vec<usize> = (0..rows).collect();
+            order
+                .sort_unstable_by(|&x, &y| data[x * k..(x + 1) * k].cmp(&data[y * k..(y + 1) * k]));
+            order
+                .iter()
+                .flat_map(|&r| &data[r * k..(r + 1) * k])
+                .copied()
+                .collect()
+        }
+    }
+}
+
+/// `rows` flat tuples of `arity`, sorted and without duplicates, and how many remain.
+pub(crate) fn sort_dedup(data: &[u32], arity: usize, rows: usize) -> (Vec<u32>, usize) {
+    if arity == 0 {
+        return (Vec::new(), rows.min(1));
+    }
+    let sorted = sort_rows(data, arity, rows);
+    let mut out: Vec<u32> = Vec::with_capacity(sorted.len());
+    for t in sorted.chunks_exact(arity) {
+        if out.len() < arity || out[out.len() - arity..] != *t {
+            out.extend_from_slice(t);
+        }
+    }
+    let n = out.len() / arity;
+    (out, n)
 }
 
 #[cfg(test)]
@@ -279,6 +371,18 @@ mod tests {
         assert_eq!(got, vec![vec![1, 3], vec![1, 2]]);
         assert_eq!(r.lookup(by_first, &[9]), None);
         assert_eq!(r.sorted_data(), vec![1, 2, 1, 3, 2, 2]);
+    }
+
+    #[test]
+    fn sort_dedup_and_missing() {
+        let (d, n) = sort_dedup(&[3, 1, 2, 0, 3, 1, 2, 0, 1, 1], 2, 5);
+        assert_eq!((d, n), (vec![1, 1, 2, 0, 3, 1], 3));
+        let (d, n) = sort_dedup(&[5, 5, 1, 4, 5, 0, 0, 0, 0, 0, 5, 5, 1, 4, 5], 5, 3);
+        assert_eq!((d, n), (vec![0, 0, 0, 0, 0, 5, 5, 1, 4, 5], 2));
+        assert_eq!(sort_dedup(&[], 0, 7), (vec![], 1));
+        let mut r = Relation::new(2);
+        r.insert(&[1, 1]);
+        assert_eq!(r.missing(&[1, 1, 2, 0], 2), (vec![2, 0], 1));
     }
 
     #[test]
