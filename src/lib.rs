@@ -13,5 +13,7 @@ pub mod datalog;
 pub mod logic;
 pub mod rng;
 pub mod sat;
+#[cfg(feature = "torch")]
+pub mod vision;
 
 pub use error::{Error, Result};
