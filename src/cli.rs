@@ -51,6 +51,12 @@ pub enum Command {
     /// Learn a task with ∂ILP.
     #[cfg(feature = "torch")]
     Learn(LearnArgs),
+    /// Experiments and benchmarks that print figures and write CSV and plots.
+    #[cfg(feature = "torch")]
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
     /// The neuro-symbolic MNIST less-than study.
     #[cfg(feature = "torch")]
     Mnist {
@@ -169,6 +175,8 @@ pub enum MnistCommand {
     Train(MnistTrainArgs),
     /// The whole study: several held-out proportions and runs, a table and plots.
     Sweep(MnistSweepArgs),
+    /// Print the ∂ILP task of the study (language, template, one world per digit pair) as TOML.
+    Task,
     /// Redraw the plots of a sweep from its saved CSV.
     Plot {
         #[arg(long, default_value = "experiments/results/mnist")]

@@ -83,6 +83,8 @@ fn run(cli: Cli) -> Result<()> {
         #[cfg(feature = "torch")]
         Command::Learn(args) => dilp::experiment::learn_cmd::run(&args.into_options()?)?,
         #[cfg(feature = "torch")]
+        Command::Bench { which } => bench(which)?,
+        #[cfg(feature = "torch")]
         Command::Mnist { which } => mnist(which)?,
     }
     Ok(())
@@ -151,9 +153,54 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
             };
             print!("{}", mnist_sweep::sweep(&opts)?);
         }
+        cli::MnistCommand::Task => print!("{}", dilp::neuro::less_than::task_text()),
         cli::MnistCommand::Plot { dir } => {
             mnist_sweep::plot_sweep(&dir)?;
             println!("redrew the plots in {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "torch")]
+fn bench(which: cli::BenchCommand) -> Result<()> {
+    use dilp::dilp::LearnConfig;
+    use dilp::experiment::{noise, paper, speed, tasks};
+    use std::path::PathBuf;
+    let device = |d: &str| dilp::dilp::parse_device(d).map_err(anyhow::Error::msg);
+    let results = PathBuf::from("experiments/results");
+    match which {
+        cli::BenchCommand::Tasks { seeds, steps, only, dir, device: d } => {
+            anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
+            let cfg = LearnConfig { seeds, steps: steps.unwrap_or(6000), ..Default::default() };
+            let (_, table) = tasks::run(&dir, only.as_deref(), &cfg, device(&d)?, &results.join("table3"))?;
+            print!("{table}");
+        }
+        cli::BenchCommand::Noise { seeds, steps, only, dir, device: d } => {
+            anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
+            let cfg = LearnConfig { seeds, steps: steps.unwrap_or(6000), ..Default::default() };
+            let (_, table) = noise::run(&dir, only.as_deref(), &paper::NOISE_RHO, &cfg, device(&d)?, &results.join("table4"))?;
+            print!("{table}");
+        }
+        cli::BenchCommand::Speed { seeds, steps, only, dir, device: d } => {
+            let seeds = seeds
+                .split(',')
+                .map(|s| s.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--seeds: `{s}` is not a count")))
+                .collect::<Result<Vec<_>>>()?;
+            let (_, table) = speed::run(&dir, only.as_deref(), &seeds, steps, device(&d)?, &results.join("speed"))?;
+            print!("{table}");
+        }
+        cli::BenchCommand::Memory { constants, steps, device: d } => {
+            let text = dilp::experiment::memory_bench::task_text(constants);
+            let task = dilp::ilp::parse_task(&text, "<memory benchmark task>")?;
+            let cfg = LearnConfig { steps, seeds: 1, tolerance: 0.0, ..Default::default() };
+            let r = dilp::dilp::learn(&task, &cfg, device(&d)?, &mut ())?;
+            println!(
+                "uncle-like family task, {constants} constants, T = {}: {:.1} s for {steps} steps ({:.0} ms/step); peak RSS {:.0} MiB; \
+                 our estimate {:.0} MiB; the paper's Appendix E formula {:.0} MiB ({:.1}x ours)",
+                task.steps, r.seconds, r.ms_per_step, r.peak_rss_mib, r.estimated_memory_mib, r.paper_memory_mib,
+                r.paper_memory_mib / r.peak_rss_mib.max(1.0)
+            );
         }
     }
     Ok(())

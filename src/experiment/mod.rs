@@ -4,3 +4,8 @@
 pub mod learn_cmd;
 pub mod mnist;
 pub mod mnist_sweep;
+pub mod noise;
+pub mod paper;
+pub mod speed;
+pub mod tasks;
+pub mod memory_bench;

@@ -126,3 +126,59 @@ pub fn learning_curves(path: &Path, title: &str, models: &[(&str, &Vec<CurvePoin
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
+
+/// A grouped bar chart: one group per label, one bar per series (values 0..100).
+pub fn bars(path: &Path, title: &str, labels: &[&str], series: &[(&str, &[f64])]) -> Result<()> {
+    let tmp = path.with_extension("png.part.png");
+    {
+        let root = BitMapBackend::new(&tmp, (1200, 600)).into_drawing_area();
+        root.fill(&WHITE).map_err(perr(path))?;
+        let n = labels.len().max(1);
+        let groups = series.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(110)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0f64..n as f64, 0f64..105f64)
+            .map_err(perr(path))?;
+        let names: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n * 2 + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - i as f64 - 0.5).abs() < 0.26 {
+                    names.get(i).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_style(("sans-serif", 13).into_font().transform(FontTransform::Rotate90))
+            .y_desc("%")
+            .draw()
+            .map_err(perr(path))?;
+        for (s, (name, values)) in series.iter().enumerate() {
+            let c = COLOURS[s % COLOURS.len()];
+            let w = 0.8 / groups;
+            chart
+                .draw_series(values.iter().enumerate().map(|(i, &v)| {
+                    let x0 = i as f64 + 0.1 + s as f64 * w;
+                    Rectangle::new([(x0, 0.0), (x0 + w, v)], c.filled())
+                }))
+                .map_err(perr(path))?
+                .label(*name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerLeft)
+            .draw()
+            .map_err(perr(path))?;
+        root.present().map_err(perr(path))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

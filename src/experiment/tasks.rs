@@ -1,0 +1,143 @@
+//! `dilp bench tasks`: the paper's Table 3. Every benchmark task trained with many seeds at
+//! once; per-seed success rate beside the paper's, whether the best seed (lowest training loss)
+//! solved it with a program the engine confirms, wall time and peak memory.
+
+use super::paper;
+use crate::dilp::{learn, LearnConfig};
+use crate::error::{Error, Result};
+use crate::ilp::load_task;
+use crate::report::files::{write_csv, write_json};
+use crate::report::plot::bars;
+use crate::report::progress::LearnBar;
+use std::path::{Path, PathBuf};
+
+/// The task files of `dir` (sorted by the paper's order where known), filtered by `only`.
+pub fn task_files(dir: &Path, only: Option<&str>) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    let rank = |p: &PathBuf| {
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        paper::TABLE3.iter().position(|(t, _)| *t == stem).unwrap_or(usize::MAX)
+    };
+    files.sort_by_key(|p| (rank(p), p.clone()));
+    if let Some(only) = only {
+        let want: Vec<&str> = only.split(',').map(str::trim).collect();
+        for w in &want {
+            if !files.iter().any(|p| p.file_stem().and_then(|s| s.to_str()) == Some(w)) {
+                return Err(Error::Config(format!("--only: no task file `{w}.toml` in {}", dir.display())));
+            }
+        }
+        files.retain(|p| p.file_stem().and_then(|s| s.to_str()).is_some_and(|s| want.contains(&s)));
+    }
+    Ok(files)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskRow {
+    pub task: String,
+    pub seeds: usize,
+    pub success_pct: f64,
+    pub paper_pct: Option<f64>,
+    pub best_solved: bool,
+    pub program: String,
+    pub seconds: f64,
+    pub ms_per_step: f64,
+    pub seed_steps_saved_pct: f64,
+    pub peak_rss_mib: f64,
+}
+
+/// Runs Table 3; returns the rows and the printed table.
+pub fn run(dir: &Path, only: Option<&str>, base: &LearnConfig, device: tch::Device, out: &Path) -> Result<(Vec<TaskRow>, String)> {
+    let files = task_files(dir, only)?;
+    write_json(&out.join("config.json"), base)?;
+    let mut rows = Vec::new();
+    for f in files {
+        let task = load_task(&f)?;
+        let mut bar = LearnBar::new(&task.name, base.steps);
+        let r = learn(&task, base, device, &mut bar)?;
+        bar.finish();
+        let total = (r.seed_steps + r.seed_steps_saved).max(1) as f64;
+        let row = TaskRow {
+            task: task.name.clone(),
+            seeds: r.seeds.len(),
+            success_pct: 100.0 * r.seeds_solved as f64 / r.seeds.len().max(1) as f64,
+            paper_pct: paper::table3(&task.name),
+            best_solved: r.solved,
+            program: r.program.trim().replace('\n', " "),
+            seconds: r.seconds,
+            ms_per_step: r.ms_per_step,
+            seed_steps_saved_pct: 100.0 * r.seed_steps_saved as f64 / total,
+            peak_rss_mib: r.peak_rss_mib,
+        };
+        eprintln!(
+            "{:<16} {:>6.1}% (paper {:>5})  best seed solved: {:<5} {:>7.1} s",
+            row.task,
+            row.success_pct,
+            row.paper_pct.map_or("-".into(), |p| format!("{p:.1}")),
+            row.best_solved,
+            row.seconds
+        );
+        rows.push(row);
+        save(&rows, out)?;
+    }
+    Ok((rows.clone(), render(&rows)))
+}
+
+fn save(rows: &[TaskRow], out: &Path) -> Result<()> {
+    let csv: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.task.clone(),
+                r.seeds.to_string(),
+                format!("{:.1}", r.success_pct),
+                r.paper_pct.map_or(String::new(), |p| format!("{p:.1}")),
+                r.best_solved.to_string(),
+                format!("{:.1}", r.seconds),
+                format!("{:.2}", r.ms_per_step),
+                format!("{:.1}", r.seed_steps_saved_pct),
+                format!("{:.0}", r.peak_rss_mib),
+            ]
+        })
+        .collect();
+    write_csv(
+        &out.join("table3.csv"),
+        &["task", "seeds", "success_pct", "paper_pct", "best_seed_solved", "seconds", "ms_per_step", "seed_steps_saved_pct", "peak_rss_mib"],
+        &csv,
+    )?;
+    write_json(&out.join("table3.json"), &rows)?;
+    let labels: Vec<&str> = rows.iter().map(|r| r.task.as_str()).collect();
+    let ours: Vec<f64> = rows.iter().map(|r| r.success_pct).collect();
+    let theirs: Vec<f64> = rows.iter().map(|r| r.paper_pct.unwrap_or(0.0)).collect();
+    bars(&out.join("table3.png"), "per-seed success (% of seeds with validation MSE < 1e-4)", &labels, &[("dilp", &ours), ("paper (Table 3)", &theirs)])
+}
+
+pub fn render(rows: &[TaskRow]) -> String {
+    let mut s = format!("{:<16} {:>6} {:>9} {:>8} {:>11} {:>9} {:>9} {:>10}\n", "task", "seeds", "success%", "paper%", "best solved", "time s", "ms/step", "peak MiB");
+    for r in rows {
+        s.push_str(&format!(
+            "{:<16} {:>6} {:>9.1} {:>8} {:>11} {:>9.1} {:>9.2} {:>10.0}\n",
+            r.task,
+            r.seeds,
+            r.success_pct,
+            r.paper_pct.map_or("-".into(), |p| format!("{p:.1}")),
+            r.best_solved,
+            r.seconds,
+            r.ms_per_step,
+            r.peak_rss_mib
+        ));
+    }
+    let n = rows.len().max(1) as f64;
+    let ours = rows.iter().map(|r| r.success_pct).sum::<f64>() / n;
+    let theirs: Vec<f64> = rows.iter().filter_map(|r| r.paper_pct).collect();
+    s.push_str(&format!(
+        "mean per-seed success: dilp {ours:.1}%, paper {:.1}% (same tasks); best seed solved {}/{}\n",
+        theirs.iter().sum::<f64>() / theirs.len().max(1) as f64,
+        rows.iter().filter(|r| r.best_solved).count(),
+        rows.len()
+    ));
+    s
+}
