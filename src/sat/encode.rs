@@ -229,9 +229,9 @@ impl Encoding {
             if !keep[s] {
                 continue;
             }
-            for t in 0..2 {
-                if let Some(i) = c[t] {
-                    clause.push(self.flags[s][t][i].neg());
+            for (t, chosen) in c.iter().enumerate() {
+                if let Some(i) = *chosen {
+                    clause.push(self.flags[s][t][i].negative());
                 }
             }
         }
@@ -358,7 +358,7 @@ impl Encoding {
                     Val::Unused
                 } else {
                     self.stats.atom_vars += 1;
-                    Val::Lit(self.formula.new_var().pos())
+                    Val::Lit(self.formula.new_var().positive())
                 });
             }
             vals.push(row);
@@ -385,7 +385,8 @@ impl Encoding {
                     };
                     // With two templates, s_τ ⇒ "the clause τ picks supports x".
                     let guards: Vec<Lit> = if templates_of[h] == 2 {
-                        let g: Vec<Lit> = (0..2).map(|_| self.formula.new_var().pos()).collect();
+                        let g: Vec<Lit> =
+                            (0..2).map(|_| self.formula.new_var().positive()).collect();
                         self.stats.aux_vars += 2;
                         cl.clear();
                         cl.push(!x);
@@ -410,7 +411,7 @@ impl Encoding {
                         let f = rule.flag;
                         if always {
                             // The body holds: the clause derives x whenever chosen.
-                            self.formula.add_clause(&[f.neg(), x]);
+                            self.formula.add_clause(&[f.negative(), x]);
                             self.stats.pairs += 1;
                             continue;
                         }
@@ -420,7 +421,7 @@ impl Encoding {
                         // If: flag ∧ body ⇒ x.
                         for b in &bodies {
                             cl.clear();
-                            cl.push(f.neg());
+                            cl.push(f.negative());
                             cl.extend(b.lits().iter().map(|&l| !l));
                             cl.push(x);
                             self.formula.add_clause(&cl);
@@ -434,12 +435,12 @@ impl Encoding {
                                 cl.extend(prev);
                             }
                         }
-                        cl.push(f.neg());
+                        cl.push(f.negative());
                         for b in &bodies {
                             let w = match *b {
                                 Body::One(l) => l,
                                 Body::Two(a, c) => *shared.entry((a, c)).or_insert_with(|| {
-                                    let w = self.formula.new_var().pos();
+                                    let w = self.formula.new_var().positive();
                                     self.formula.add_clause(&[!w, a]);
                                     self.formula.add_clause(&[!w, c]);
                                     self.stats.aux_vars += 1;
@@ -467,7 +468,7 @@ impl Encoding {
                 (Val::Lit(l), false) => self.formula.add_clause(&[if positive { l } else { !l }]),
                 (Val::Unused, _) => return Err(internal("example atom")),
                 (Val::Lit(l), true) => {
-                    let r = self.formula.new_var().pos();
+                    let r = self.formula.new_var().positive();
                     self.formula.add_clause(&[if positive { l } else { !l }, r]);
                     self.relax.push(r);
                 }
@@ -532,25 +533,25 @@ fn internal(what: &str) -> Error {
 
 /// Exactly one of `xs` is true (the empty clause when `xs` is empty).
 fn exactly_one(f: &mut Formula, xs: &[Var]) {
-    let lits: Vec<Lit> = xs.iter().map(|v| v.pos()).collect();
+    let lits: Vec<Lit> = xs.iter().map(|v| v.positive()).collect();
     f.add_clause(&lits);
     if xs.len() <= PAIRWISE_AMO_MAX {
         for i in 0..xs.len() {
             for j in i + 1..xs.len() {
-                f.add_clause(&[xs[i].neg(), xs[j].neg()]);
+                f.add_clause(&[xs[i].negative(), xs[j].negative()]);
             }
         }
         return;
     }
     // Sinz: s_i = "some of x_0..x_i is true".
     let s: Vec<Var> = (0..xs.len() - 1).map(|_| f.new_var()).collect();
-    f.add_clause(&[xs[0].neg(), s[0].pos()]);
+    f.add_clause(&[xs[0].negative(), s[0].positive()]);
     for i in 1..xs.len() - 1 {
-        f.add_clause(&[xs[i].neg(), s[i].pos()]);
-        f.add_clause(&[s[i - 1].neg(), s[i].pos()]);
-        f.add_clause(&[xs[i].neg(), s[i - 1].neg()]);
+        f.add_clause(&[xs[i].negative(), s[i].positive()]);
+        f.add_clause(&[s[i - 1].negative(), s[i].positive()]);
+        f.add_clause(&[xs[i].negative(), s[i - 1].negative()]);
     }
-    f.add_clause(&[xs[xs.len() - 1].neg(), s[xs.len() - 2].neg()]);
+    f.add_clause(&[xs[xs.len() - 1].negative(), s[xs.len() - 2].negative()]);
 }
 
 /// Sinz's sequential counter, upward direction only: returns `out` with `out[j]` forced true
@@ -563,7 +564,7 @@ fn sequential_counter(f: &mut Formula, xs: &[Lit], width: usize) -> Vec<Lit> {
     let mut prev: Vec<Lit> = Vec::new();
     for (i, &x) in xs.iter().enumerate() {
         let len = (i + 1).min(width);
-        let cur: Vec<Lit> = (0..len).map(|_| f.new_var().pos()).collect();
+        let cur: Vec<Lit> = (0..len).map(|_| f.new_var().positive()).collect();
         for j in 0..len {
             if j < prev.len() {
                 f.add_clause(&[!prev[j], cur[j]]);
@@ -589,7 +590,7 @@ mod tests {
             n += 1;
             let block: Vec<Lit> = project
                 .iter()
-                .map(|&v| if m.var(v) { v.neg() } else { v.pos() })
+                .map(|&v| if m.var(v) { v.negative() } else { v.positive() })
                 .collect();
             f.add_clause(&block);
         }
@@ -616,7 +617,7 @@ mod tests {
         for k in 0..3 {
             let mut f = Formula::default();
             let xs: Vec<Var> = (0..5).map(|_| f.new_var()).collect();
-            let lits: Vec<Lit> = xs.iter().map(|v| v.pos()).collect();
+            let lits: Vec<Lit> = xs.iter().map(|v| v.positive()).collect();
             let out = sequential_counter(&mut f, &lits, 3);
             assert_eq!(out.len(), 3);
             let expected: usize = (0..=k).map(|j| binom(5, j)).sum();

@@ -183,8 +183,7 @@ pub fn synthesise(task: &Task, cfg: &SynthConfig) -> Result<SynthReport> {
         if cfg.all {
             let (mut fitting, mut passing) = (0usize, 0usize);
             let mut current = Some(first);
-            loop {
-                let Some(p) = current.take() else { break };
+            while let Some(p) = current.take() {
                 fitting = fitting.saturating_add(p.multiplicity);
                 if p.check.validation_errors == 0 {
                     passing = passing.saturating_add(p.multiplicity);
@@ -233,7 +232,7 @@ impl Search<'_> {
         if self.rejected_at.len() <= k {
             self.rejected_at.resize(k + 1, None);
         }
-        let act = *self.rejected_at[k].get_or_insert_with(|| enc.formula.new_var().pos());
+        let act = *self.rejected_at[k].get_or_insert_with(|| enc.formula.new_var().positive());
         a.push(act);
         Some(a)
     }
@@ -274,8 +273,8 @@ fn live_sets(task: &Task, sets: &[ClauseSet], choice: &Choice) -> Vec<bool> {
     let mut stack = vec![target];
     live[target] = true;
     while let Some(s) = stack.pop() {
-        for t in 0..2 {
-            let Some(i) = choice[s][t] else { continue };
+        for (t, chosen) in choice[s].iter().enumerate() {
+            let Some(i) = *chosen else { continue };
             for atom in &sets[s].templates[t][i].body {
                 if let Some(q) = sets.iter().position(|x| x.pred == atom.pred) {
                     if !live[q] {
@@ -296,8 +295,8 @@ fn chosen_rules(sets: &[ClauseSet], choice: &Choice, live: &[bool]) -> Vec<Claus
         if !live[s] {
             continue;
         }
-        for t in 0..2 {
-            if let Some(i) = c[t] {
+        for (t, chosen) in c.iter().enumerate() {
+            if let Some(i) = *chosen {
                 let clause = &sets[s].templates[t][i];
                 if !rules.contains(clause) {
                     rules.push(clause.clone());
@@ -394,10 +393,9 @@ pub fn render_text(r: &SynthReport) -> String {
     if r.engine_rejected > 0 {
         let _ = writeln!(
             s,
-            "({} program{} fitting the {} unrolled steps but not the fixpoint were skipped)",
+            "({} program{} fitting the T unrolled steps but not the fixpoint were skipped)",
             r.engine_rejected,
             plural(r.engine_rejected),
-            "T"
         );
     }
     let _ = writeln!(

@@ -23,10 +23,10 @@ impl Var {
     pub fn index(self) -> usize {
         self.0 as usize
     }
-    pub fn pos(self) -> Lit {
+    pub fn positive(self) -> Lit {
         Lit(self.0 << 1)
     }
-    pub fn neg(self) -> Lit {
+    pub fn negative(self) -> Lit {
         Lit((self.0 << 1) | 1)
     }
 }
@@ -83,18 +83,10 @@ pub trait SatBackend {
 }
 
 /// [BatSat](https://crates.io/crates/batsat) through [`SatBackend`].
+#[derive(Default)]
 pub struct Batsat {
     solver: batsat::BasicSolver,
     lits: Vec<batsat::Lit>,
-}
-
-impl Default for Batsat {
-    fn default() -> Self {
-        Batsat {
-            solver: batsat::BasicSolver::default(),
-            lits: Vec::new(),
-        }
-    }
 }
 
 impl Batsat {
@@ -352,14 +344,14 @@ mod tests {
     fn solves_and_verifies_a_small_formula() {
         let mut f = Formula::default();
         let (a, b, c) = (f.new_var(), f.new_var(), f.new_var());
-        f.add_clause(&[a.pos(), b.pos()]);
-        f.add_clause(&[a.neg(), c.pos()]);
-        f.add_clause(&[b.neg()]);
+        f.add_clause(&[a.positive(), b.positive()]);
+        f.add_clause(&[a.negative(), c.positive()]);
+        f.add_clause(&[b.negative()]);
         let m = f.solve(&[]).unwrap().expect("satisfiable");
         assert!(m.var(a) && !m.var(b) && m.var(c));
-        assert!(f.solve(&[c.neg()]).unwrap().is_none());
+        assert!(f.solve(&[c.negative()]).unwrap().is_none());
         // Still satisfiable without the assumption, and incremental clauses are honoured.
-        f.add_clause(&[c.neg(), a.neg()]);
+        f.add_clause(&[c.negative(), a.negative()]);
         assert!(f.solve(&[]).unwrap().is_none());
     }
 
@@ -367,7 +359,7 @@ mod tests {
     fn verifier_rejects_a_corrupted_model() {
         let a = Var(0);
         let b = Var(1);
-        let clauses = [vec![a.pos(), b.pos()], vec![a.neg()]];
+        let clauses = [vec![a.positive(), b.positive()], vec![a.negative()]];
         let good = Model(vec![false, true]);
         assert_eq!(
             verify_model(clauses.iter().map(|c| &c[..]), &[], &good),
@@ -382,7 +374,7 @@ mod tests {
             })
         );
         assert!(matches!(
-            verify_model(clauses.iter().map(|c| &c[..]), &[b.neg()], &good),
+            verify_model(clauses.iter().map(|c| &c[..]), &[b.negative()], &good),
             Err(ModelError::FalsifiedAssumption { lit: -2 })
         ));
         assert!(matches!(
