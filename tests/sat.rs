@@ -149,46 +149,92 @@ fn verifier_catches_a_corrupted_model() {
     ));
 }
 
-/// Predecessor from the benchmark files when present, else the inline one.
-fn predecessor_task() -> Task {
-    let file = tasks_dir().join("predecessor.toml");
-    match dilp::ilp::load_task(&file) {
-        Ok(t) => t,
-        Err(_) => task(PREDECESSOR),
+/// Predecessor and less-than from the benchmark files when present, else the inline
+/// predecessor.
+fn flip_tasks() -> Vec<Task> {
+    let tasks: Vec<Task> = ["predecessor", "less_than"]
+        .iter()
+        .filter_map(|name| dilp::ilp::load_task(&tasks_dir().join(format!("{name}.toml"))).ok())
+        .collect();
+    if tasks.is_empty() {
+        vec![task(PREDECESSOR)]
+    } else {
+        tasks
     }
+}
+
+/// The task with one training example of the first world moved to the other label (the
+/// `which`-th positive, or negative when `negative`), and that atom's text.
+fn flip_one(clean: &Task, which: usize, negative: bool) -> (Task, String) {
+    let mut noisy = clean.clone();
+    let w = &mut noisy.train[0];
+    let (from, to) = if negative {
+        (&mut w.negative, &mut w.positive)
+    } else {
+        (&mut w.positive, &mut w.negative)
+    };
+    let flipped = from.remove(which % from.len());
+    let text = flipped.display(&clean.vocab).to_string();
+    to.push(flipped);
+    (noisy, text)
 }
 
 #[test]
 fn one_flipped_label_breaks_exact_and_noisy_mode_recovers() {
-    let clean = predecessor_task();
-    let truth = synthesise(&clean, &SynthConfig::default()).unwrap();
-    assert!(truth.solved, "{truth:?}");
+    for clean in flip_tasks() {
+        let truth = synthesise(&clean, &SynthConfig::default()).unwrap();
+        assert!(truth.solved, "{truth:?}");
+        // First, middle and last positive of the first training world, and one negative.
+        let n = clean.train[0].positive.len();
+        let flips = [(0, false), (n / 2, false), (n - 1, false), (1, true)];
+        for (which, negative) in flips {
+            let (noisy, atom) = flip_one(&clean, which, negative);
+            let what = format!("{} with {atom} flipped", clean.name);
 
-    // Move one positive example to the negatives.
-    let mut noisy = clean.clone();
-    let flipped = noisy.train[0].positive.remove(0);
-    noisy.train[0].negative.push(flipped);
+            let exact = synthesise(&noisy, &SynthConfig::default()).unwrap();
+            assert!(
+                !exact.satisfiable || !exact.validation_passed,
+                "{what}: the exact solver should fail: {exact:?}"
+            );
+            assert!(!exact.solved, "{what}");
+            if !exact.satisfiable {
+                assert!(render_text(&exact).contains("No program in this template"));
+            }
 
-    let exact = synthesise(&noisy, &SynthConfig::default()).unwrap();
-    assert!(
-        !exact.satisfiable || !exact.validation_passed,
-        "the exact solver should fail on a flipped label: {exact:?}"
-    );
-    assert!(!exact.solved);
-    if !exact.satisfiable {
-        assert!(render_text(&exact).contains("No program in this template"));
+            let cfg = SynthConfig {
+                max_errors: Some(1),
+                ..SynthConfig::default()
+            };
+            let r = synthesise(&noisy, &cfg).unwrap();
+            assert!(r.satisfiable, "{what}: {r:?}");
+            assert_eq!(r.train_errors, Some(1), "{what}");
+            assert!(r.validation_passed, "{what}: {r:?}");
+            assert_eq!(r.validation_mse, Some(0.0), "{what}");
+            assert!(!r.fits_training && !r.solved, "{what}");
+            eprintln!(
+                "{what}: exact {}, noisy program\n{}",
+                if exact.satisfiable {
+                    "finds a program that fails validation"
+                } else {
+                    "is unsatisfiable"
+                },
+                r.program
+            );
+        }
     }
 
-    let cfg = SynthConfig {
-        max_errors: Some(1),
-        ..SynthConfig::default()
-    };
-    let r = synthesise(&noisy, &cfg).unwrap();
-    assert!(r.satisfiable, "{r:?}");
-    assert_eq!(r.train_errors, Some(1));
-    assert!(r.validation_passed, "{r:?}");
-    assert_eq!(r.validation_mse, Some(0.0));
-    assert!(!r.fits_training && !r.solved);
+    let clean = task(PREDECESSOR);
+    let truth = synthesise(&clean, &SynthConfig::default()).unwrap();
+    let (noisy, _) = flip_one(&clean, 0, false);
+    let exact = synthesise(&noisy, &SynthConfig::default()).unwrap();
+    let r = synthesise(
+        &noisy,
+        &SynthConfig {
+            max_errors: Some(1),
+            ..SynthConfig::default()
+        },
+    )
+    .unwrap();
     assert_eq!(r.program, truth.program);
 
     // A bound of zero errors is the exact mode.
@@ -361,10 +407,12 @@ negative = "target(a)."
 #[test]
 fn all_benchmark_tasks_fit_training() {
     let files = benchmark_files();
-    if files.is_empty() {
-        eprintln!("no task files under {}", tasks_dir().display());
-        return;
-    }
+    assert_eq!(
+        files.len(),
+        20,
+        "expected the 20 benchmark tasks under {}",
+        tasks_dir().display()
+    );
     for file in &files {
         let t = dilp::ilp::load_task(file).unwrap();
         let start = Instant::now();
