@@ -136,11 +136,7 @@ fn random_program() -> impl Strategy<Value = String> {
         any::<bool>(),
         prop::collection::vec(raw_rule(), 1..8),
     )
-        .prop_map(
-            |(edges, units, z, rules): (Vec<(u8, u8)>, Vec<u8>, bool, Vec<RawRule>)| {
-                program_text(&edges, &units, z, &rules)
-            },
-        )
+        .prop_map(|(edges, units, z, rules)| program_text(&edges, &units, z, &rules))
 }
 
 type Fact = (usize, Vec<u32>);

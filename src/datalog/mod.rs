@@ -13,7 +13,14 @@
 //!
 //! Output is deterministic: [`Model::iter`] and [`Model::facts_of`] list facts by predicate id,
 //! then by arguments in [`ConstId`](crate::logic::ConstId) order.
+//!
+//! [`query`] answers one atom, with [`Engine::Magic`] through the magic-sets rewriting, and
+//! [`run_source`] is what `dilp run` calls (magic sets by default when the query has a
+//! constant). Inside: `relation` and
+//! `index` store tuples and hash indexes, `plan` compiles rule bodies to joins and runs them,
+//! `naive` and `seminaive` drive the rounds, `magic` rewrites programs for a query.
 
+mod index;
 mod magic;
 mod naive;
 mod plan;

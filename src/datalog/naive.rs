@@ -30,3 +30,32 @@ pub(crate) fn run(program: &Program) -> (Database, usize, usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::logic::parse_program;
+
+    const CHAIN: &str = "edge(a,b). edge(b,c). edge(c,d).\n\
+                         path(X,Y) :- edge(X,Y).\n\
+                         path(X,Y) :- path(X,Z), edge(Z,Y).\n";
+
+    #[test]
+    fn rederives_every_known_fact_each_round() {
+        let prog = parse_program(CHAIN, "chain.dl").expect("valid");
+        let (db, rounds, derived) = super::run(&prog);
+        assert_eq!(db.rels[1].len(), 6);
+        // Round r derives the 3 edges again plus one extension of every path known so far:
+        // 3 + 0, 3 + 2, 3 + 3, 3 + 3; round 4 adds nothing.
+        assert_eq!((rounds, derived), (4, 20));
+    }
+
+    #[test]
+    fn a_program_without_rules_takes_one_round() {
+        let prog = parse_program("p(a). p(a). q.", "facts.dl").expect("valid");
+        let (db, rounds, derived) = super::run(&prog);
+        assert_eq!(
+            (db.rels[0].len(), db.rels[1].len(), rounds, derived),
+            (1, 1, 1, 0)
+        );
+    }
+}

@@ -4,129 +4,13 @@
 //! a few million pairs costs a few tens of MiB, and "the rows added since round k" is a plain
 //! range of row ids: semi-naive evaluation needs no separate delta relations.
 //!
-//! An index maps a projection of the columns to the chain of rows with that projection. Chains
-//! are threaded through a per-row `next` array, newest row first, and the table stores only the
-//! key and the chain head, so an index never allocates per key. Index 0 of every relation is on
-//! all columns and is the relation's duplicate filter.
+//! Joins read a relation through [`super::index`] hash indexes on the columns they bind; index
+//! 0 of every relation is on all columns and is the relation's duplicate filter.
 
-/// Marks an empty table slot and the end of a chain.
-const NIL: u32 = u32::MAX;
+use super::index::{Index, NIL};
 
 /// How many probes [`Relation::warm`] starts before using them.
 const WARM_BATCH: usize = 16;
-
-/// Deterministic, fast hash of a few `u32`s (the std SipHash would dominate join time).
-fn hash_vals(vals: impl Iterator<Item = u32>) -> u64 {
-    let mut h: u64 = 0x243F_6A88_85A3_08D3;
-    for v in vals {
-        h = (h ^ u64::from(v))
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(23);
-    }
-    // Final avalanche so that linear probing on the low bits does not cluster.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    h ^= h >> 33;
-    h
-}
-
-#[derive(Debug, Clone)]
-struct Index {
-    cols: Vec<usize>,
-    /// Open-addressing table of `cap` slots (a power of two), `1 + cols.len()` words each: the
-    /// chain head row (`NIL` when empty), then the key. Keeping the key in the slot means a
-    /// probe touches one cache line instead of also reading the row.
-    slots: Vec<u32>,
-    cap: usize,
-    /// Per row, the next older row with the same key. Unused by the duplicate filter, whose
-    /// chains all have length one.
-    next: Vec<u32>,
-    unique: bool,
-    keys: usize,
-    /// A dropped index keeps its place (plans refer to indexes by position) but no memory.
-    active: bool,
-}
-
-impl Index {
-    fn new(cols: Vec<usize>, unique: bool) -> Self {
-        let cap = 16;
-        Index {
-            slots: vec![NIL; cap * (1 + cols.len())],
-            cols,
-            cap,
-            next: Vec::new(),
-            unique,
-            keys: 0,
-            active: true,
-        }
-    }
-
-    fn stride(&self) -> usize {
-        1 + self.cols.len()
-    }
-
-    /// The slot holding `key`'s chain, or the empty slot where it would go.
-    fn find_slot(&self, key: &[u32]) -> usize {
-        let (w, mask) = (self.stride(), self.cap - 1);
-        let mut i = hash_vals(key.iter().copied()) as usize & mask;
-        loop {
-            let slot = &self.slots[i * w..(i + 1) * w];
-            if slot[0] == NIL || slot[1..] == *key {
-                return i;
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// The first word of `key`'s home slot, read only to pull its cache line in.
-    fn peek(&self, key: &[u32]) -> u32 {
-        let i = hash_vals(key.iter().copied()) as usize & (self.cap - 1);
-        self.slots[i * self.stride()]
-    }
-
-    fn head(&self, key: &[u32]) -> u32 {
-        self.slots[self.find_slot(key) * self.stride()]
-    }
-
-    fn grow(&mut self) {
-        let w = self.stride();
-        let old = std::mem::replace(&mut self.slots, vec![NIL; 2 * self.cap * w]);
-        self.cap *= 2;
-        let mask = self.cap - 1;
-        for slot in old.chunks_exact(w).filter(|s| s[0] != NIL) {
-            let mut i = hash_vals(slot[1..].iter().copied()) as usize & mask;
-            while self.slots[i * w] != NIL {
-                i = (i + 1) & mask;
-            }
-            self.slots[i * w..(i + 1) * w].copy_from_slice(slot);
-        }
-    }
-
-    /// Links row `row`, whose projection on `cols` is `key`, into its chain.
-    fn insert(&mut self, row: u32, key: &[u32]) {
-        if !self.active {
-            return;
-        }
-        if (self.keys + 1) * 2 > self.cap {
-            self.grow();
-        }
-        let w = self.stride();
-        let i = self.find_slot(key);
-        let head = self.slots[i * w];
-        if head == NIL {
-            self.keys += 1;
-            self.slots[i * w + 1..(i + 1) * w].copy_from_slice(key);
-        }
-        debug_assert!(
-            !self.unique || head == NIL,
-            "duplicate row in the duplicate filter"
-        );
-        if !self.unique {
-            self.next.push(head);
-        }
-        self.slots[i * w] = row;
-    }
-}
 
 /// A set of tuples of one arity, in insertion order, with hash indexes.
 #[derive(Debug, Clone)]
@@ -194,13 +78,15 @@ impl Relation {
     pub(crate) fn drop_indexes(&mut self, keep: impl Fn(usize) -> bool) {
         for (i, ix) in self.indexes.iter_mut().enumerate().skip(1) {
             if !keep(i) {
-                *ix = Index {
-                    active: false,
-                    slots: Vec::new(),
-                    ..Index::new(std::mem::take(&mut ix.cols), false)
-                };
+                *ix = Index::dropped(std::mem::take(&mut ix.cols));
             }
         }
+    }
+
+    /// Indexes that are maintained, the duplicate filter included.
+    #[cfg(test)]
+    pub(crate) fn active_indexes(&self) -> usize {
+        self.indexes.iter().filter(|ix| ix.active).count()
     }
 
     pub(crate) fn contains(&self, tuple: &[u32]) -> bool {
@@ -264,11 +150,7 @@ impl Relation {
 
     /// The next older row in `row`'s chain of index `index`, if any.
     pub(crate) fn next(&self, index: usize, row: u32) -> Option<u32> {
-        let ix = &self.indexes[index];
-        if ix.unique {
-            return None;
-        }
-        match ix.next[row as usize] {
+        match self.indexes[index].next(row) {
             NIL => None,
             r => Some(r),
         }
