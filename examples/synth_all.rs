@@ -2,24 +2,27 @@
 //!
 //! ```text
 //! cargo run --release --no-default-features --example synth_all -- \
-//!     [DIR (default experiments/tasks)] [--all] [--limit N] [--max-errors K] [--json FILE]
+//!     [DIR (default experiments/tasks)] [--all] [--limit N] [--max-errors K] [--json FILE] [--text]
 //! ```
 //!
 //! Columns: task, seconds (total, and to the first program), satisfiable, validation passed,
 //! and with `--all` the programs fitting training and how many of them pass validation.
+//! `--text` prints each task's human-readable report (what `dilp synth` shows) to stderr.
 
 use dilp::ilp::load_task;
-use dilp::sat::{synthesise, SynthConfig, SynthReport};
+use dilp::sat::{render_text, synthesise, SynthConfig, SynthReport};
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir = PathBuf::from("experiments/tasks");
     let mut cfg = SynthConfig::default();
     let mut json: Option<PathBuf> = None;
+    let mut text = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--all" => cfg.all = true,
+            "--text" => text = true,
             "--limit" => cfg.all_limit = args.next().ok_or("--limit N")?.parse()?,
             "--max-errors" => cfg.max_errors = Some(args.next().ok_or("--max-errors K")?.parse()?),
             "--json" => json = Some(args.next().ok_or("--json FILE")?.into()),
@@ -39,6 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in &files {
         let task = load_task(file)?;
         let r = synthesise(&task, &cfg)?;
+        if text {
+            eprintln!("{}", render_text(&r));
+        }
         let count = |c: Option<usize>| match c {
             Some(n) if r.capped => format!("≥ {n}"),
             Some(n) => n.to_string(),

@@ -381,8 +381,9 @@ pub fn render_text(r: &SynthReport) -> String {
     if let (Some(n), Some(v)) = (r.programs_fitting, r.programs_fitting_validation) {
         let _ = writeln!(
             s,
-            "programs fitting training: {}{n}, of which {v} pass validation{}",
+            "programs fitting training: {}{n}, of which {v} pass{} validation{}",
             if r.capped { "at least " } else { "" },
+            if v == 1 { "es" } else { "" },
             if r.capped {
                 " (enumeration capped)"
             } else {
