@@ -101,14 +101,14 @@ pub struct Model {
 }
 
 impl Model {
-    fn from_db(db: &plan::Database) -> Model {
+    fn from_db(db: plan::Database) -> Model {
         let tables: Vec<Table> = db
             .rels
-            .iter()
+            .into_iter()
             .map(|r| Table {
                 arity: r.arity(),
                 rows: r.len(),
-                data: r.sorted_data(),
+                data: r.into_sorted(),
             })
             .collect();
         let len = tables.iter().map(|t| t.rows).sum();
@@ -164,7 +164,7 @@ pub fn evaluate_with_stats(program: &Program, strategy: Strategy) -> (Model, Sta
         Strategy::Naive => naive::run(program),
         Strategy::SemiNaive => seminaive::run(program),
     };
-    let model = Model::from_db(&db);
+    let model = Model::from_db(db);
     let stats = Stats {
         rounds,
         derived,

@@ -106,7 +106,8 @@ impl Default for Pending {
 
 impl Pending {
     fn compact(&mut self, rel: &Relation) {
-        let (unique, rows) = relation::sort_dedup(&self.data, rel.arity(), self.rows);
+        let (unique, rows) =
+            relation::sort_dedup(std::mem::take(&mut self.data), rel.arity(), self.rows);
         (self.data, self.rows) = rel.missing(&unique, rows);
         self.limit = MIN_LIMIT.max(2 * self.rows * rel.arity().max(1));
     }

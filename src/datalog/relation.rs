@@ -156,9 +156,18 @@ impl Relation {
         }
     }
 
-    /// The tuples sorted lexicographically, as one flat vector.
-    pub(crate) fn sorted_data(&self) -> Vec<u32> {
-        sort_rows(&self.data, self.arity, self.len)
+    /// The tuples sorted lexicographically, as one flat vector. The indexes are freed first,
+    /// so that sorting a large model does not add to the evaluation's peak memory.
+    pub(crate) fn into_sorted(self) -> Vec<u32> {
+        let Relation {
+            arity,
+            len,
+            data,
+            indexes,
+            ..
+        } = self;
+        drop(indexes);
+        sort_rows(data, arity, len)
     }
 
     /// The tuples of `tuples` (`rows` of them, flat) that are not in the relation.
@@ -181,14 +190,13 @@ impl Relation {
     }
 }
 
-/// `rows` flat tuples of `arity`, sorted lexicographically.
-fn sort_rows(data: &[u32], arity: usize, rows: usize) -> Vec<u32> {
+/// `rows` flat tuples of `arity`, sorted lexicographically (reusing `data` where it can).
+fn sort_rows(mut data: Vec<u32>, arity: usize, rows: usize) -> Vec<u32> {
     match arity {
         0 => Vec::new(),
         1 => {
-            let mut d = data.to_vec();
-            d.sort_unstable();
-            d
+            data.sort_unstable();
+            data
         }
         2 => {
             // Packing pairs into u64s sorts several times faster than comparing slices.
@@ -196,6 +204,7 @@ fn sort_rows(data: &[u32], arity: usize, rows: usize) -> Vec<u32> {
                 .chunks_exact(2)
                 .map(|p| (u64::from(p[0]) << 32) | u64::from(p[1]))
                 .collect();
+            drop(data);
             packed.sort_unstable();
             packed
                 .iter()
@@ -216,19 +225,21 @@ fn sort_rows(data: &[u32], arity: usize, rows: usize) -> Vec<u32> {
 }
 
 /// `rows` flat tuples of `arity`, sorted and without duplicates, and how many remain.
-pub(crate) fn sort_dedup(data: &[u32], arity: usize, rows: usize) -> (Vec<u32>, usize) {
+pub(crate) fn sort_dedup(data: Vec<u32>, arity: usize, rows: usize) -> (Vec<u32>, usize) {
     if arity == 0 {
         return (Vec::new(), rows.min(1));
     }
-    let sorted = sort_rows(data, arity, rows);
-    let mut out: Vec<u32> = Vec::with_capacity(sorted.len());
-    for t in sorted.chunks_exact(arity) {
-        if out.len() < arity || out[out.len() - arity..] != *t {
-            out.extend_from_slice(t);
+    let mut sorted = sort_rows(data, arity, rows);
+    let mut kept = 0;
+    for r in 0..rows {
+        let (row, last) = (r * arity..(r + 1) * arity, kept * arity..(kept + 1) * arity);
+        if kept == 0 || sorted[last.start - arity..last.start] != sorted[row.clone()] {
+            sorted.copy_within(row, last.start);
+            kept += 1;
         }
     }
-    let n = out.len() / arity;
-    (out, n)
+    sorted.truncate(kept * arity);
+    (sorted, kept)
 }
 
 #[cfg(test)]
@@ -252,16 +263,17 @@ mod tests {
         }
         assert_eq!(got, vec![vec![1, 3], vec![1, 2]]);
         assert_eq!(r.lookup(by_first, &[9]), None);
-        assert_eq!(r.sorted_data(), vec![1, 2, 1, 3, 2, 2]);
+        assert_eq!(r.clone().into_sorted(), vec![1, 2, 1, 3, 2, 2]);
     }
 
     #[test]
     fn sort_dedup_and_missing() {
-        let (d, n) = sort_dedup(&[3, 1, 2, 0, 3, 1, 2, 0, 1, 1], 2, 5);
+        let (d, n) = sort_dedup(vec![3, 1, 2, 0, 3, 1, 2, 0, 1, 1], 2, 5);
         assert_eq!((d, n), (vec![1, 1, 2, 0, 3, 1], 3));
-        let (d, n) = sort_dedup(&[5, 5, 1, 4, 5, 0, 0, 0, 0, 0, 5, 5, 1, 4, 5], 5, 3);
+        let (d, n) = sort_dedup(vec![5, 5, 1, 4, 5, 0, 0, 0, 0, 0, 5, 5, 1, 4, 5], 5, 3);
         assert_eq!((d, n), (vec![0, 0, 0, 0, 0, 5, 5, 1, 4, 5], 2));
-        assert_eq!(sort_dedup(&[], 0, 7), (vec![], 1));
+        assert_eq!(sort_dedup(vec![], 0, 7), (vec![], 1));
+        assert_eq!(sort_dedup(vec![2, 2, 2], 1, 3), (vec![2], 1));
         let mut r = Relation::new(2);
         r.insert(&[1, 1]);
         assert_eq!(r.missing(&[1, 1, 2, 0], 2), (vec![2, 0], 1));
