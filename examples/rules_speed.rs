@@ -4,8 +4,16 @@ use std::time::Instant;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 fn main() {
-    tch::set_num_threads(std::env::var("T").ok().and_then(|s| s.parse().ok()).unwrap_or(1));
-    let b: i64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(32);
+    tch::set_num_threads(
+        std::env::var("T")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1),
+    );
+    let b: i64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32);
     let vs = nn::VarStore::new(Device::Cpu);
     let m = RuleModule::new(&vs.root(), Device::Cpu).unwrap();
     let mut opt = nn::Adam::default().build(&vs, 0.05).unwrap();

@@ -263,7 +263,10 @@ impl LearnArgs {
             };
         }
         if let Some(rho) = self.noise {
-            anyhow::ensure!((0.0..1.0).contains(&rho), "--noise must be in [0, 1), got {rho}");
+            anyhow::ensure!(
+                (0.0..1.0).contains(&rho),
+                "--noise must be in [0, 1), got {rho}"
+            );
         }
         anyhow::ensure!(self.seeds > 0, "--seeds must be at least 1");
         Ok(dilp::experiment::learn_cmd::LearnOptions {
@@ -280,7 +283,11 @@ impl LearnArgs {
 #[cfg(feature = "torch")]
 impl MnistTrainArgs {
     pub fn to_config(&self) -> anyhow::Result<dilp::experiment::mnist::MnistRunConfig> {
-        anyhow::ensure!((0.0..1.0).contains(&self.held_out), "--held-out must be in [0, 1), got {}", self.held_out);
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.held_out),
+            "--held-out must be in [0, 1), got {}",
+            self.held_out
+        );
         let mut c = dilp::experiment::mnist::MnistRunConfig {
             held_out: self.held_out,
             seed: self.seed,

@@ -45,7 +45,9 @@ pub enum Error {
     #[error("{}: {msg}", path.display())]
     Data { path: PathBuf, msg: String },
     /// A model or template that would not fit in memory.
-    #[error("{what} needs about {needed_mib:.0} MiB, more than the {limit_mib:.0} MiB allowed; {hint}")]
+    #[error(
+        "{what} needs about {needed_mib:.0} MiB, more than the {limit_mib:.0} MiB allowed; {hint}"
+    )]
     Memory {
         what: String,
         needed_mib: f64,

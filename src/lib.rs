@@ -7,12 +7,21 @@
 //! Invariants: no `tch` below [`dilp`]; row *i* of every valuation is the same ground atom in every
 //! run; every program a learner returns goes through the Datalog engine before it is reported.
 
-pub mod error;
-pub mod ilp;
 pub mod datalog;
+#[cfg(feature = "torch")]
+pub mod dilp;
+pub mod error;
+#[cfg(feature = "torch")]
+pub mod experiment;
+pub mod ilp;
 pub mod logic;
+#[cfg(feature = "torch")]
+pub mod neuro;
+pub mod report;
 pub mod rng;
 pub mod sat;
+#[cfg(feature = "torch")]
+pub mod train;
 #[cfg(feature = "torch")]
 pub mod vision;
 

@@ -39,7 +39,12 @@ fn run(cli: Cli) -> Result<()> {
                 .map(|e| e.parse::<dilp::datalog::Engine>())
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let out = dilp::datalog::run_source(&src, &file.display().to_string(), query.as_deref(), engine)?;
+            let out = dilp::datalog::run_source(
+                &src,
+                &file.display().to_string(),
+                query.as_deref(),
+                engine,
+            )?;
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             use std::io::Write;
             for line in &out.lines {
@@ -103,24 +108,42 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
             println!(
                 "conv-net ready in {}: MNIST test accuracy {}",
                 models.display(),
-                ctx.net_accuracy.map_or("unknown".into(), |a| format!("{:.2}%", 100.0 * a))
+                ctx.net_accuracy
+                    .map_or("unknown".into(), |a| format!("{:.2}%", 100.0 * a))
             );
         }
         cli::MnistCommand::Train(a) => {
             let cfg = a.to_config()?;
             let mut ctx = mnist::prepare(&data, &models, device(&a.device)?, false)?;
-            let out = a.out.clone().unwrap_or_else(|| mnist::default_run_dir(&cfg));
+            let out = a
+                .out
+                .clone()
+                .unwrap_or_else(|| mnist::default_run_dir(&cfg));
             let r = mnist::run_one(&mut ctx, &cfg, &out)?;
             if a.json {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
-                println!("held-out proportion {}  seed {}  vision {:?}", r.held_out, r.seed, r.vision);
-                println!("∂ILP: seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)", r.dilp_seen_acc, r.dilp_heldout_acc, r.dilp_seconds);
-                println!("MLP:  seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)", r.mlp_seen_acc, r.mlp_heldout_acc, r.mlp_seconds);
+                println!(
+                    "held-out proportion {}  seed {}  vision {:?}",
+                    r.held_out, r.seed, r.vision
+                );
+                println!(
+                    "∂ILP: seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)",
+                    r.dilp_seen_acc, r.dilp_heldout_acc, r.dilp_seconds
+                );
+                println!(
+                    "MLP:  seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)",
+                    r.mlp_seen_acc, r.mlp_heldout_acc, r.mlp_seconds
+                );
                 if let (Some(d), Some(rev)) = (r.digit_acc, r.digit_acc_reversed) {
-                    println!("conv-net digit accuracy after training: {d:.4} (under d -> 9-d: {rev:.4})");
+                    println!(
+                        "conv-net digit accuracy after training: {d:.4} (under d -> 9-d: {rev:.4})"
+                    );
                 }
-                println!("program (correct on {}/100 digit pairs by the engine):\n{}", r.engine_pairs_correct, r.program);
+                println!(
+                    "program (correct on {}/100 digit pairs by the engine):\n{}",
+                    r.engine_pairs_correct, r.program
+                );
                 println!("wrote {}", out.display());
             }
         }
@@ -128,9 +151,16 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
             let held_out = a
                 .held_out
                 .split(',')
-                .map(|s| s.trim().parse::<f64>().map_err(|_| anyhow::anyhow!("--held-out: `{s}` is not a number")))
+                .map(|s| {
+                    s.trim()
+                        .parse::<f64>()
+                        .map_err(|_| anyhow::anyhow!("--held-out: `{s}` is not a number"))
+                })
                 .collect::<Result<Vec<_>>>()?;
-            anyhow::ensure!(held_out.iter().all(|h| (0.0..1.0).contains(h)), "--held-out values must be in [0, 1)");
+            anyhow::ensure!(
+                held_out.iter().all(|h| (0.0..1.0).contains(h)),
+                "--held-out values must be in [0, 1)"
+            );
             anyhow::ensure!(a.runs > 0, "--runs must be at least 1");
             let train = cli::MnistTrainArgs {
                 held_out: 0.0,
@@ -170,30 +200,89 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
     let device = |d: &str| dilp::dilp::parse_device(d).map_err(anyhow::Error::msg);
     let results = PathBuf::from("experiments/results");
     match which {
-        cli::BenchCommand::Tasks { seeds, steps, only, dir, device: d } => {
+        cli::BenchCommand::Tasks {
+            seeds,
+            steps,
+            only,
+            dir,
+            device: d,
+        } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
-            let cfg = LearnConfig { seeds, steps: steps.unwrap_or(6000), ..Default::default() };
-            let (_, table) = tasks::run(&dir, only.as_deref(), &cfg, device(&d)?, &results.join("table3"))?;
+            let cfg = LearnConfig {
+                seeds,
+                steps: steps.unwrap_or(6000),
+                ..Default::default()
+            };
+            let (_, table) = tasks::run(
+                &dir,
+                only.as_deref(),
+                &cfg,
+                device(&d)?,
+                &results.join("table3"),
+            )?;
             print!("{table}");
         }
-        cli::BenchCommand::Noise { seeds, steps, only, dir, device: d } => {
+        cli::BenchCommand::Noise {
+            seeds,
+            steps,
+            only,
+            dir,
+            device: d,
+        } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
-            let cfg = LearnConfig { seeds, steps: steps.unwrap_or(6000), ..Default::default() };
-            let (_, table) = noise::run(&dir, only.as_deref(), &paper::NOISE_RHO, &cfg, device(&d)?, &results.join("table4"))?;
+            let cfg = LearnConfig {
+                seeds,
+                steps: steps.unwrap_or(6000),
+                ..Default::default()
+            };
+            let (_, table) = noise::run(
+                &dir,
+                only.as_deref(),
+                &paper::NOISE_RHO,
+                &cfg,
+                device(&d)?,
+                &results.join("table4"),
+            )?;
             print!("{table}");
         }
-        cli::BenchCommand::Speed { seeds, steps, only, dir, device: d } => {
+        cli::BenchCommand::Speed {
+            seeds,
+            steps,
+            only,
+            dir,
+            device: d,
+        } => {
             let seeds = seeds
                 .split(',')
-                .map(|s| s.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--seeds: `{s}` is not a count")))
+                .map(|s| {
+                    s.trim()
+                        .parse::<usize>()
+                        .map_err(|_| anyhow::anyhow!("--seeds: `{s}` is not a count"))
+                })
                 .collect::<Result<Vec<_>>>()?;
-            let (_, table) = speed::run(&dir, only.as_deref(), &seeds, steps, device(&d)?, &results.join("speed"))?;
+            let (_, table) = speed::run(
+                &dir,
+                only.as_deref(),
+                &seeds,
+                steps,
+                device(&d)?,
+                &results.join("speed"),
+            )?;
             print!("{table}");
         }
-        cli::BenchCommand::Memory { constants, steps, device: d } => {
+        cli::BenchCommand::Memory {
+            constants,
+            steps,
+            device: d,
+        } => {
             let text = dilp::experiment::memory_bench::task_text(constants);
             let task = dilp::ilp::parse_task(&text, "<memory benchmark task>")?;
-            let cfg = LearnConfig { steps, seeds: 1, tolerance: 0.0, ..Default::default() };
+            let cfg = LearnConfig {
+                steps,
+                seeds: 1,
+                tolerance: 0.0,
+                ..Default::default()
+            };
             let r = dilp::dilp::learn(&task, &cfg, device(&d)?, &mut ())?;
             println!(
                 "uncle-like family task, {constants} constants, T = {}: {:.1} s for {steps} steps ({:.0} ms/step); peak RSS {:.0} MiB; \

@@ -3,9 +3,9 @@
 
 use dilp::datalog::{evaluate, Strategy};
 use dilp::dilp::compile::CompiledTask;
+use dilp::dilp::infer::{clause_values, infer, InferOptions};
 use dilp::dilp::reference::reference_infer;
 use dilp::dilp::TemplateGrid;
-use dilp::dilp::infer::{clause_values, infer, InferOptions};
 use dilp::dilp::{learn, LearnConfig, RuleWeights};
 use dilp::ilp::{parse_task, GroundIndex, Task};
 use dilp::logic::{GroundAtom, Parser, Program, Vocabulary};
@@ -79,15 +79,28 @@ fn paper_worked_example_4_5() {
     let mut vocab = Vocabulary::new();
     let (mut facts, mut rules) = (vec![], vec![]);
     Parser::new(&mut vocab, "example")
-        .parse_into("p(a,a). q(a,b). r(a,a). r(X,Y) :- p(X,Z), q(Z,Y).", &mut facts, &mut rules)
+        .parse_into(
+            "p(a,a). q(a,b). r(a,a). r(X,Y) :- p(X,Z), q(Z,Y).",
+            &mut facts,
+            &mut rules,
+        )
         .unwrap();
-    let preds: Vec<_> = ["p", "q", "r"].iter().map(|n| vocab.find_pred(n).unwrap()).collect();
-    let consts: Vec<_> = ["a", "b"].iter().map(|c| vocab.find_const(c).unwrap()).collect();
+    let preds: Vec<_> = ["p", "q", "r"]
+        .iter()
+        .map(|n| vocab.find_pred(n).unwrap())
+        .collect();
+    let consts: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|c| vocab.find_const(c).unwrap())
+        .collect();
     let index = GroundIndex::new(&vocab, &preds, &consts);
     let t = TemplateGrid::new(&rules, &index, Device::Cpu).unwrap();
     let mut a = vec![0f32; index.len()];
     let mut set = |p: &str, x: &str, y: &str, v: f32| {
-        let atom = GroundAtom::new(vocab.find_pred(p).unwrap(), vec![vocab.find_const(x).unwrap(), vocab.find_const(y).unwrap()]);
+        let atom = GroundAtom::new(
+            vocab.find_pred(p).unwrap(),
+            vec![vocab.find_const(x).unwrap(), vocab.find_const(y).unwrap()],
+        );
         a[index.index_of(&atom).unwrap().index()] = v;
     };
     set("p", "a", "a", 1.0);
@@ -95,7 +108,11 @@ fn paper_worked_example_4_5() {
     set("q", "a", "a", 0.1);
     set("q", "b", "a", 0.2);
     set("q", "b", "b", 0.8);
-    let f = floats(&clause_values(&t, &Tensor::from_slice(&a).unsqueeze(0), dilp::dilp::TNorm::Product));
+    let f = floats(&clause_values(
+        &t,
+        &Tensor::from_slice(&a).unsqueeze(0),
+        dilp::dilp::TNorm::Product,
+    ));
     // Head atoms r(a,a), r(a,b), r(b,a), r(b,b) in index order.
     let want = [0.18, 0.72, 0.0, 0.0];
     for (got, want) in f.iter().zip(want) {
@@ -112,7 +129,10 @@ fn one_hot_inference_equals_the_engine() {
         let shapes = compiled.weight_shapes();
         let mut rng = Rng::new(7);
         for _trial in 0..12 {
-            let choice: Vec<(usize, usize)> = shapes.iter().map(|&(a, b)| (rng.below(a), rng.below(b))).collect();
+            let choice: Vec<(usize, usize)> = shapes
+                .iter()
+                .map(|&(a, b)| (rng.below(a), rng.below(b)))
+                .collect();
             let w = RuleWeights::one_hot(&shapes, &choice, Device::Cpu);
             let mut rules = vec![];
             for (cs, &(j, k)) in compiled.clause_sets.iter().zip(&choice) {
@@ -122,14 +142,31 @@ fn one_hot_inference_equals_the_engine() {
                 }
             }
             for (world, cw) in task.train.iter().zip(&compiled.train) {
-                let program = Program { vocab: task.vocab.clone(), facts: world.background.clone(), rules: rules.clone() };
+                let program = Program {
+                    vocab: task.vocab.clone(),
+                    facts: world.background.clone(),
+                    rules: rules.clone(),
+                };
                 let model = evaluate(&program, Strategy::SemiNaive);
                 // 16 steps reach the fixpoint of these small worlds (longest chain: 11 atoms).
-                let a = floats(&infer(cw, &cw.init, &w.probs(), 16, &InferOptions::default()));
-                for id in 1..cw.n {
+                let a = floats(&infer(
+                    cw,
+                    &cw.init,
+                    &w.probs(),
+                    16,
+                    &InferOptions::default(),
+                ));
+                for (id, &value) in a.iter().enumerate().skip(1) {
                     let atom = cw.index.atom(dilp::logic::AtomId(id as u32)).unwrap();
                     let want = model.contains(&atom);
-                    assert!((a[id] - f64::from(u8::from(want))).abs() < 1e-5, "{}: {} is {} in ∂ILP, {} in the engine", task.name, atom.display(&task.vocab), a[id], want);
+                    assert!(
+                        (value - f64::from(u8::from(want))).abs() < 1e-5,
+                        "{}: {} is {} in ∂ILP, {} in the engine",
+                        task.name,
+                        atom.display(&task.vocab),
+                        value,
+                        want
+                    );
                 }
             }
         }
@@ -142,20 +179,36 @@ fn gradients_reach_every_weight() {
     let compiled = CompiledTask::new(&task, Device::Cpu);
     let w = RuleWeights::init(&compiled.weight_shapes(), 3, 1, 1.0, Device::Cpu);
     let world = &compiled.train[0];
-    let a = infer(world, &world.init, &w.probs(), world.steps, &InferOptions::default());
-    let p = a.index_select(1, &world.example_ids).clamp(1e-6, 1.0 - 1e-6);
+    let a = infer(
+        world,
+        &world.init,
+        &w.probs(),
+        world.steps,
+        &InferOptions::default(),
+    );
+    let p = a
+        .index_select(1, &world.example_ids)
+        .clamp(1e-6, 1.0 - 1e-6);
     let loss = (p - &world.labels).square().sum(Kind::Float);
     loss.backward();
     for t in &w.tensors {
         let g = t.grad();
         assert!(g.defined());
-        let nonzero = f64::try_from(g.abs().gt(0.0).to_kind(Kind::Double).mean(Kind::Double)).unwrap();
-        assert!(nonzero > 0.5, "only {nonzero} of the weights got a gradient");
+        let nonzero =
+            f64::try_from(g.abs().gt(0.0).to_kind(Kind::Double).mean(Kind::Double)).unwrap();
+        assert!(
+            nonzero > 0.5,
+            "only {nonzero} of the weights got a gradient"
+        );
     }
 }
 
 fn quick(seeds: usize) -> LearnConfig {
-    LearnConfig { steps: 300, seeds, ..Default::default() }
+    LearnConfig {
+        steps: 300,
+        seeds,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -172,12 +225,26 @@ fn learns_predecessor_and_undirected_edge() {
 #[test]
 fn same_seed_same_program_and_loss() {
     let task = parse_task(EVEN, "even.toml").unwrap();
-    let cfg = LearnConfig { steps: 60, seeds: 2, tolerance: 0.0, ..Default::default() };
+    let cfg = LearnConfig {
+        steps: 60,
+        seeds: 2,
+        tolerance: 0.0,
+        ..Default::default()
+    };
     let a = learn(&task, &cfg, Device::Cpu, &mut ()).unwrap();
     let b = learn(&task, &cfg, Device::Cpu, &mut ()).unwrap();
     assert_eq!(a.program, b.program);
     assert_eq!(a.train_loss, b.train_loss);
-    let other = learn(&task, &LearnConfig { seed: 9, ..cfg.clone() }, Device::Cpu, &mut ()).unwrap();
+    let other = learn(
+        &task,
+        &LearnConfig {
+            seed: 9,
+            ..cfg.clone()
+        },
+        Device::Cpu,
+        &mut (),
+    )
+    .unwrap();
     assert_ne!(a.train_loss, other.train_loss);
 }
 
@@ -185,14 +252,29 @@ fn same_seed_same_program_and_loss() {
 #[test]
 fn fast_path_equals_reference_on_random_weights() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
-    for name in ["even_succ2", "less_than", "connectedness", "cyclic", "adjacent_to_red"] {
+    for name in [
+        "even_succ2",
+        "less_than",
+        "connectedness",
+        "cyclic",
+        "adjacent_to_red",
+    ] {
         let task = dilp::ilp::load_task(&dir.join(format!("{name}.toml"))).unwrap();
         let compiled = CompiledTask::new(&task, Device::Cpu);
         let w = RuleWeights::init(&compiled.weight_shapes(), 3, 11, 1.0, Device::Cpu);
         let probs = w.probs();
         let world = &compiled.train[0];
         let steps = world.steps.min(4);
-        let fast = infer(world, &world.init, &probs, steps, &InferOptions { pair_chunk: 1000, ..Default::default() });
+        let fast = infer(
+            world,
+            &world.init,
+            &probs,
+            steps,
+            &InferOptions {
+                pair_chunk: 1000,
+                ..Default::default()
+            },
+        );
         let slow = reference_infer(&compiled, 0, &probs, steps);
         let diff = f64::try_from((fast - slow).abs().max()).unwrap();
         assert!(diff < 1e-6, "{name}: max difference {diff}");

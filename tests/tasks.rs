@@ -46,9 +46,14 @@ fn root() -> PathBuf {
 }
 
 fn load(name: &str) -> Task {
-    let path = root().join("experiments/tasks").join(format!("{name}.toml"));
+    let path = root()
+        .join("experiments/tasks")
+        .join(format!("{name}.toml"));
     let task = load_task(&path).unwrap_or_else(|e| panic!("{name}: task file does not load: {e}"));
-    assert_eq!(task.name, name, "{name}: the task's `name` should match its file name");
+    assert_eq!(
+        task.name, name,
+        "{name}: the task's `name` should match its file name"
+    );
     task
 }
 
@@ -88,7 +93,11 @@ fn canonical(clause: &Clause, vocab: &Vocabulary) -> String {
                         Term::Const(c) => vocab.const_name(*c).to_string(),
                     })
                     .collect();
-                text.push(format!("{}({})", vocab.pred_name(atom.pred), args.join(",")));
+                text.push(format!(
+                    "{}({})",
+                    vocab.pred_name(atom.pred),
+                    args.join(",")
+                ));
             }
             format!("{} :- {}", text[0], text[1..].join(", "))
         })
@@ -115,7 +124,12 @@ fn assert_in_templates(name: &str, task: &Task, sets: &[ClauseSet], rules: &[Cla
             templates.len()
         );
         let wanted: Vec<String> = mine.iter().map(|c| canonical(c, v)).collect();
-        let fits = |perm: &[usize]| wanted.iter().zip(perm).all(|(w, &t)| templates[t].contains(w));
+        let fits = |perm: &[usize]| {
+            wanted
+                .iter()
+                .zip(perm)
+                .all(|(w, &t)| templates[t].contains(w))
+        };
         let ok = match wanted.len() {
             0 => true,
             1 => (0..templates.len()).any(|t| fits(&[t])),
@@ -187,7 +201,11 @@ fn template_text(task: &Task, sets: &[ClauseSet]) -> String {
                 None => "null".into(),
             })
             .collect();
-        out.push(format!("{} {}", task.vocab.pred_name(rules.pred), t.join(" ")));
+        out.push(format!(
+            "{} {}",
+            task.vocab.pred_name(rules.pred),
+            t.join(" ")
+        ));
     }
     out.join("; ")
 }
@@ -199,7 +217,8 @@ fn the_twenty_task_files_are_all_there() {
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
-            (p.extension()? == "toml").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+            (p.extension()? == "toml")
+                .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
         .collect();
     found.sort();
@@ -223,7 +242,9 @@ fn golden_programs_lie_in_the_templates_and_solve_every_task() {
 
         let report = check_program(&task, &rules);
         if !report.solved() {
-            failures.push(format!("{name}: golden program does not solve the task: {report:?}"));
+            failures.push(format!(
+                "{name}: golden program does not solve the task: {report:?}"
+            ));
         }
         for (i, is_val, world) in task.worlds() {
             let wrong = t_step_errors(&task, &rules, world);
@@ -239,12 +260,21 @@ fn golden_programs_lie_in_the_templates_and_solve_every_task() {
 
         assert!(!task.validation.is_empty(), "{name}: no validation world");
         let train_max = task.train.iter().map(|w| w.constants.len()).max().unwrap();
-        let val_max = task.validation.iter().map(|w| w.constants.len()).max().unwrap();
+        let val_max = task
+            .validation
+            .iter()
+            .map(|w| w.constants.len())
+            .max()
+            .unwrap();
         assert!(
             val_max > train_max,
             "{name}: the largest validation world ({val_max} constants) is not larger than training ({train_max})"
         );
-        let train_c: Vec<String> = task.train.iter().map(|w| w.constants.len().to_string()).collect();
+        let train_c: Vec<String> = task
+            .train
+            .iter()
+            .map(|w| w.constants.len().to_string())
+            .collect();
         let val_c: Vec<String> = task
             .validation
             .iter()

@@ -2,8 +2,8 @@
 //! examples, and for every clause template its grid form (see [`super::grid`]): a clause can
 //! only ever write its head predicate's atoms, so it is evaluated over those alone.
 
-use crate::ilp::{self, ClauseSet, GroundIndex, Task, World};
 use super::grid::TemplateGrid;
+use crate::ilp::{self, ClauseSet, GroundIndex, Task, World};
 use std::ops::Range;
 use tch::{Device, Kind, Tensor};
 

@@ -51,7 +51,11 @@ impl TemplateGrid {
         let first_clause = clauses.first()?;
         let c = index.constants().len();
         let h = first_clause.head.args.len();
-        let v = clauses.iter().map(|cl| cl.num_vars() - h).max().unwrap_or(0);
+        let v = clauses
+            .iter()
+            .map(|cl| cl.num_vars() - h)
+            .max()
+            .unwrap_or(0);
         let mut ids: BTreeMap<Pattern, usize> = BTreeMap::new();
         let mut order: Vec<Pattern> = Vec::new();
         let mut pick = Vec::with_capacity(clauses.len() * 2);
@@ -64,12 +68,14 @@ impl TemplateGrid {
                     _ => panic!("TemplateGrid needs distinct head variables: {cl:?}"),
                 }
             }
-            let mut next = h;
-            for a in axis.iter_mut().filter(|a| **a == usize::MAX) {
+            for (next, a) in (h..).zip(axis.iter_mut().filter(|a| **a == usize::MAX)) {
                 *a = next;
-                next += 1;
             }
-            assert_eq!(cl.body.len(), 2, "TemplateGrid needs exactly two body atoms");
+            assert_eq!(
+                cl.body.len(),
+                2,
+                "TemplateGrid needs exactly two body atoms"
+            );
             for b in &cl.body {
                 let axes = b
                     .args
@@ -109,7 +115,9 @@ impl TemplateGrid {
         let b = a.size()[0];
         let c = self.c as i64;
         let dims = self.h + self.v;
-        let full: Vec<i64> = std::iter::once(b).chain(std::iter::repeat_n(c, dims)).collect();
+        let full: Vec<i64> = std::iter::once(b)
+            .chain(std::iter::repeat_n(c, dims))
+            .collect();
         let grids: Vec<Tensor> = self
             .patterns
             .iter()
@@ -126,7 +134,8 @@ impl TemplateGrid {
                 };
                 let mut shape = vec![b];
                 shape.extend((0..dims).map(|d| if axes.contains(&d) { c } else { 1 }));
-                vals.reshape(shape.as_slice()).expand(full.as_slice(), false)
+                vals.reshape(shape.as_slice())
+                    .expand(full.as_slice(), false)
             })
             .collect();
         Tensor::stack(&grids, 1).view([b, self.patterns.len() as i64, -1])

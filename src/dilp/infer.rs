@@ -84,7 +84,11 @@ pub fn step(world: &CompiledWorld, a: &Tensor, probs: &[Tensor], opts: &InferOpt
         ));
     }
     for (pred, w) in world.preds.iter().zip(probs) {
-        let f1 = clause_values(pred.templates[0].as_ref().expect("first template"), a, opts.tnorm);
+        let f1 = clause_values(
+            pred.templates[0].as_ref().expect("first template"),
+            a,
+            opts.tnorm,
+        );
         let f2 = pred.templates[1]
             .as_ref()
             .map(|t| clause_values(t, a, opts.tnorm));
@@ -98,10 +102,18 @@ pub fn step(world: &CompiledWorld, a: &Tensor, probs: &[Tensor], opts: &InferOpt
 }
 
 /// Runs `steps` steps from `init` (`[B, n]`, or `[n]` broadcast to the batch of `probs`).
-pub fn infer(world: &CompiledWorld, init: &Tensor, probs: &[Tensor], steps: usize, opts: &InferOptions) -> Tensor {
+pub fn infer(
+    world: &CompiledWorld,
+    init: &Tensor,
+    probs: &[Tensor],
+    steps: usize,
+    opts: &InferOptions,
+) -> Tensor {
     let mut a = if init.dim() == 1 {
         let b = probs.first().map_or(1, |p| p.size()[0]);
-        init.unsqueeze(0).expand([b, world.n as i64], false).contiguous()
+        init.unsqueeze(0)
+            .expand([b, world.n as i64], false)
+            .contiguous()
     } else {
         init.shallow_clone()
     };

@@ -143,7 +143,8 @@ fn bce(pred: &Tensor, labels: &Tensor) -> Tensor {
 }
 
 fn to_f64s(t: &Tensor) -> Vec<f64> {
-    Vec::<f64>::try_from(&t.to_kind(Kind::Double).to_device(Device::Cpu).reshape([-1])).unwrap_or_default()
+    Vec::<f64>::try_from(&t.to_kind(Kind::Double).to_device(Device::Cpu).reshape([-1]))
+        .unwrap_or_default()
 }
 
 /// Predictions `[S, e]` at the examples of `world` after its own number of steps.
@@ -156,37 +157,51 @@ fn full_loss(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) ->
     let mut sum: Option<Tensor> = None;
     let mut count = 0;
     for w in worlds {
-        let l = bce(&predict(w, probs, opts), &w.labels).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        let l = bce(&predict(w, probs, opts), &w.labels).sum_dim_intlist(
+            [1i64].as_slice(),
+            false,
+            Kind::Float,
+        );
         count += w.num_examples;
         sum = Some(match sum {
             None => l,
             Some(s) => s + l,
         });
     }
-    sum.map(|s| to_f64s(&(s / count.max(1) as f64))).unwrap_or_default()
+    sum.map(|s| to_f64s(&(s / count.max(1) as f64)))
+        .unwrap_or_default()
 }
 
 /// Per-row mean squared error over the validation worlds (the training worlds if none).
 fn validation_mse(task: &CompiledTask, probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
-    let worlds = if task.validation.is_empty() { &task.train } else { &task.validation };
+    let worlds = if task.validation.is_empty() {
+        &task.train
+    } else {
+        &task.validation
+    };
     let mut sum: Option<Tensor> = None;
     let mut count = 0;
     for w in worlds {
-        let e = (predict(w, probs, opts) - &w.labels).square().sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        let e = (predict(w, probs, opts) - &w.labels)
+            .square()
+            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         count += w.num_examples;
         sum = Some(match sum {
             None => e,
             Some(s) => s + e,
         });
     }
-    sum.map(|s| to_f64s(&(s / count.max(1) as f64))).unwrap_or_default()
+    sum.map(|s| to_f64s(&(s / count.max(1) as f64)))
+        .unwrap_or_default()
 }
 
 /// Largest |prediction − label| per row over the training worlds.
 fn max_train_error(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
     let mut worst: Option<Tensor> = None;
     for w in worlds {
-        let e = (predict(w, probs, opts) - &w.labels).abs().amax([1i64].as_slice(), false);
+        let e = (predict(w, probs, opts) - &w.labels)
+            .abs()
+            .amax([1i64].as_slice(), false);
         worst = Some(match worst {
             None => e,
             Some(m) => m.maximum(&e),
@@ -216,7 +231,11 @@ impl OptState {
     fn select(&self, keep: &Tensor) -> Self {
         OptState {
             first: self.first.iter().map(|t| t.index_select(0, keep)).collect(),
-            second: self.second.iter().map(|t| t.index_select(0, keep)).collect(),
+            second: self
+                .second
+                .iter()
+                .map(|t| t.index_select(0, keep))
+                .collect(),
             t: self.t,
         }
     }
@@ -249,7 +268,12 @@ impl OptState {
 }
 
 /// Learns `task` with `cfg` on `device`.
-pub fn learn(task: &Task, cfg: &LearnConfig, device: Device, observer: &mut dyn LearnObserver) -> Result<LearnReport> {
+pub fn learn(
+    task: &Task,
+    cfg: &LearnConfig,
+    device: Device,
+    observer: &mut dyn LearnObserver,
+) -> Result<LearnReport> {
     let start = Instant::now();
     let compiled = CompiledTask::new(task, device);
     let shapes = compiled.weight_shapes();
@@ -260,9 +284,18 @@ pub fn learn(task: &Task, cfg: &LearnConfig, device: Device, observer: &mut dyn 
     };
     let seeds = cfg.seeds.max(1);
     let all_worlds = compiled.train.iter().chain(&compiled.validation);
-    let estimate = all_worlds.clone().map(|w| memory::our_estimate(w, seeds, w.steps)).fold(0.0, f64::max);
-    let paper = all_worlds.map(|w| memory::paper_estimate(w, &shapes, w.steps) * seeds as f64).fold(0.0, f64::max);
-    memory::check_fits(&format!("learning `{}` with {seeds} seeds", task.name), estimate, memory::limit_bytes())?;
+    let estimate = all_worlds
+        .clone()
+        .map(|w| memory::our_estimate(w, seeds, w.steps))
+        .fold(0.0, f64::max);
+    let paper = all_worlds
+        .map(|w| memory::paper_estimate(w, &shapes, w.steps) * seeds as f64)
+        .fold(0.0, f64::max);
+    memory::check_fits(
+        &format!("learning `{}` with {seeds} seeds", task.name),
+        estimate,
+        memory::limit_bytes(),
+    )?;
 
     let mut weights = RuleWeights::init(&shapes, seeds, cfg.seed, cfg.init_std, device);
     let mut state = OptState::new(&weights, cfg.optimizer);
@@ -280,35 +313,58 @@ pub fn learn(task: &Task, cfg: &LearnConfig, device: Device, observer: &mut dyn 
         }
         let world = &compiled.train[rng.below(compiled.train.len())];
         let (ids, labels) = if cfg.batch_size == 0 || cfg.batch_size >= world.num_examples {
-            (world.example_ids.shallow_clone(), world.labels.shallow_clone())
+            (
+                world.example_ids.shallow_clone(),
+                world.labels.shallow_clone(),
+            )
         } else {
-            let pick: Vec<i64> = rng.sample(world.num_examples, cfg.batch_size).into_iter().map(|i| i as i64).collect();
+            let pick: Vec<i64> = rng
+                .sample(world.num_examples, cfg.batch_size)
+                .into_iter()
+                .map(|i| i as i64)
+                .collect();
             let pick = Tensor::from_slice(&pick).to_device(device);
-            (world.example_ids.index_select(0, &pick), world.labels.index_select(0, &pick))
+            (
+                world.example_ids.index_select(0, &pick),
+                world.labels.index_select(0, &pick),
+            )
         };
         let probs = weights.probs();
         let a = infer(world, &world.init, &probs, world.steps, &opts);
-        let per_seed = bce(&a.index_select(1, &ids), &labels).mean_dim([1i64].as_slice(), false, Kind::Float);
+        let per_seed =
+            bce(&a.index_select(1, &ids), &labels).mean_dim([1i64].as_slice(), false, Kind::Float);
         per_seed.sum(Kind::Float).backward();
         state.update(&mut weights, cfg.optimizer, cfg.lr);
         seed_steps += active.len();
         steps_run = step + 1;
 
         let last = step + 1 == cfg.steps;
-        if cfg.tolerance > 0.0 && cfg.check_every > 0 && (step + 1) % cfg.check_every == 0 && !last {
+        if cfg.tolerance > 0.0 && cfg.check_every > 0 && (step + 1) % cfg.check_every == 0 && !last
+        {
             let probs = tch::no_grad(|| weights.probs());
             let err = tch::no_grad(|| max_train_error(&compiled.train, &probs, &opts));
-            let done: Vec<usize> = (0..active.len()).filter(|&i| err[i] < cfg.tolerance).collect();
+            let done: Vec<usize> = (0..active.len())
+                .filter(|&i| err[i] < cfg.tolerance)
+                .collect();
             if !done.is_empty() {
                 let mse = tch::no_grad(|| validation_mse(&compiled, &probs, &opts));
                 for &i in &done {
                     let s = active[i];
-                    finals[s] = Some(weights.tensors.iter().map(|w| w.detach().get(i as i64).unsqueeze(0)).collect());
+                    finals[s] = Some(
+                        weights
+                            .tensors
+                            .iter()
+                            .map(|w| w.detach().get(i as i64).unsqueeze(0))
+                            .collect(),
+                    );
                     trained[s] = step + 1;
                     converged += 1;
                     solved_early += usize::from(mse[i] < cfg.success_mse);
                 }
-                let keep: Vec<i64> = (0..active.len()).filter(|i| !done.contains(i)).map(|i| i as i64).collect();
+                let keep: Vec<i64> = (0..active.len())
+                    .filter(|i| !done.contains(i))
+                    .map(|i| i as i64)
+                    .collect();
                 active = keep.iter().map(|&i| active[i as usize]).collect();
                 if !active.is_empty() {
                     let keep = Tensor::from_slice(&keep).to_device(device);
@@ -330,15 +386,32 @@ pub fn learn(task: &Task, cfg: &LearnConfig, device: Device, observer: &mut dyn 
         }
     }
     for (i, &s) in active.iter().enumerate() {
-        finals[s] = Some(weights.tensors.iter().map(|w| w.detach().get(i as i64).unsqueeze(0)).collect());
+        finals[s] = Some(
+            weights
+                .tensors
+                .iter()
+                .map(|w| w.detach().get(i as i64).unsqueeze(0))
+                .collect(),
+        );
     }
     let train_seconds = start.elapsed().as_secs_f64();
 
     // Gather every seed's final weights back into one batch, in seed order.
-    let finals: Vec<Vec<Tensor>> = finals.into_iter().map(|f| f.expect("every seed has weights")).collect();
+    let finals: Vec<Vec<Tensor>> = finals
+        .into_iter()
+        .map(|f| f.expect("every seed has weights"))
+        .collect();
     let all = RuleWeights {
         tensors: (0..shapes.len())
-            .map(|p| Tensor::cat(&finals.iter().map(|f| f[p].shallow_clone()).collect::<Vec<_>>(), 0))
+            .map(|p| {
+                Tensor::cat(
+                    &finals
+                        .iter()
+                        .map(|f| f[p].shallow_clone())
+                        .collect::<Vec<_>>(),
+                    0,
+                )
+            })
             .collect(),
     };
     let probs = tch::no_grad(|| all.probs());
@@ -353,7 +426,9 @@ pub fn learn(task: &Task, cfg: &LearnConfig, device: Device, observer: &mut dyn 
             steps_trained: trained[s],
         })
         .collect();
-    let best = (0..seeds).min_by(|&a, &b| losses[a].total_cmp(&losses[b])).unwrap_or(0);
+    let best = (0..seeds)
+        .min_by(|&a, &b| losses[a].total_cmp(&losses[b]))
+        .unwrap_or(0);
     let read: ReadOut = read_out(&compiled.clause_sets, &probs, best, cfg.threshold);
     let rules = read.rules();
     let check = check_program(task, &rules);

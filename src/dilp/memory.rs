@@ -30,7 +30,9 @@ pub fn our_estimate(world: &CompiledWorld, batch: usize, steps: usize) -> f64 {
         for (i, t) in p.templates.iter().enumerate() {
             if let Some(t) = t {
                 let grid = (t.k * t.n_head() * t.width()) as f64;
-                per_step += 3.0 * grid + (t.k * t.n_head()) as f64 + (t.patterns.len() * t.n_head() * t.width()) as f64;
+                per_step += 3.0 * grid
+                    + (t.k * t.n_head()) as f64
+                    + (t.patterns.len() * t.n_head() * t.width()) as f64;
                 ks[i] = t.k as f64;
             }
         }
@@ -43,7 +45,10 @@ pub fn our_estimate(world: &CompiledWorld, batch: usize, steps: usize) -> f64 {
 
 /// Memory that may be used: `DILP_MEMORY_MIB` if set, else 80% of `MemAvailable`.
 pub fn limit_bytes() -> f64 {
-    if let Some(mib) = std::env::var("DILP_MEMORY_MIB").ok().and_then(|v| v.parse::<f64>().ok()) {
+    if let Some(mib) = std::env::var("DILP_MEMORY_MIB")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+    {
         return mib * 1024.0 * 1024.0;
     }
     let avail_kib = std::fs::read_to_string("/proc/meminfo")

@@ -54,7 +54,9 @@ impl std::str::FromStr for TNorm {
             "product" => Ok(TNorm::Product),
             "godel" | "goedel" | "min" => Ok(TNorm::Godel),
             "lukasiewicz" => Ok(TNorm::Lukasiewicz),
-            _ => Err(format!("unknown t-norm `{s}` (product, godel, lukasiewicz)")),
+            _ => Err(format!(
+                "unknown t-norm `{s}` (product, godel, lukasiewicz)"
+            )),
         }
     }
 }

@@ -27,18 +27,30 @@ impl ReadOut {
 }
 
 fn to_vec(t: &Tensor) -> Vec<f64> {
-    let t = t.to_kind(tch::Kind::Double).to_device(tch::Device::Cpu).reshape([-1]);
+    let t = t
+        .to_kind(tch::Kind::Double)
+        .to_device(tch::Device::Cpu)
+        .reshape([-1]);
     Vec::<f64>::try_from(&t).unwrap_or_default()
 }
 
 /// Reads row `row` of `probs` (per predicate `[S, K1, K2]`, already softmaxed).
-pub fn read_out(clause_sets: &[ClauseSet], probs: &[Tensor], row: usize, threshold: f64) -> ReadOut {
+pub fn read_out(
+    clause_sets: &[ClauseSet],
+    probs: &[Tensor],
+    row: usize,
+    threshold: f64,
+) -> ReadOut {
     let mut out = ReadOut::default();
     for (cs, p) in clause_sets.iter().zip(probs) {
         let (_, k1, k2) = p.size3().expect("[S, K1, K2]");
         let (k1, k2) = (k1 as usize, k2 as usize);
         let m = to_vec(&p.get(row as i64));
-        let entropy = -m.iter().filter(|&&x| x > 0.0).map(|&x| x * x.ln()).sum::<f64>();
+        let entropy = -m
+            .iter()
+            .filter(|&&x| x > 0.0)
+            .map(|&x| x * x.ln())
+            .sum::<f64>();
         out.entropy.push(entropy);
         let best = (0..m.len())
             .max_by(|&a, &b| m[a].total_cmp(&m[b]))

@@ -15,14 +15,23 @@ fn f_c(clause: &Clause, index: &GroundIndex, a: &Tensor) -> Tensor {
     let x1: Vec<i64> = dense.iter().map(|p| p[0] as i64).collect();
     let x2: Vec<i64> = dense.iter().map(|p| p[1] as i64).collect();
     let w = pairs.width as i64;
-    let y1 = a.index_select(1, &Tensor::from_slice(&x1)).view([-1, n as i64, w]);
-    let y2 = a.index_select(1, &Tensor::from_slice(&x2)).view([-1, n as i64, w]);
+    let y1 = a
+        .index_select(1, &Tensor::from_slice(&x1))
+        .view([-1, n as i64, w]);
+    let y2 = a
+        .index_select(1, &Tensor::from_slice(&x2))
+        .view([-1, n as i64, w]);
     (y1 * y2).amax([-1], false)
 }
 
 /// `a_T` (`[B, n]`) for train world `world` of `task` after `steps` steps, with pair
 /// distributions `probs` (`[B, K1, K2]` per predicate, `K2 = 1` for an absent template). CPU only.
-pub fn reference_infer(task: &CompiledTask, world: usize, probs: &[Tensor], steps: usize) -> Tensor {
+pub fn reference_infer(
+    task: &CompiledTask,
+    world: usize,
+    probs: &[Tensor],
+    steps: usize,
+) -> Tensor {
     let w = &task.train[world];
     let index = &w.index;
     let b = probs[0].size()[0];
@@ -40,7 +49,7 @@ pub fn reference_infer(task: &CompiledTask, world: usize, probs: &[Tensor], step
             for (j, fj) in f1.iter().enumerate() {
                 for (k, fk) in f2.iter().enumerate() {
                     let weight = p.select(1, j as i64).select(1, k as i64).unsqueeze(1);
-                    s = s + weight * fj.maximum(fk);
+                    s += weight * fj.maximum(fk);
                 }
             }
         }

@@ -25,14 +25,21 @@ pub fn normal(rng: &mut Rng, len: usize, std: f64) -> Vec<f32> {
 impl RuleWeights {
     /// N(0, std²) weights for `seeds` independent rows; row `s` is drawn from seed `seed + s`, so a
     /// seed gives the same weights whatever batch it is trained in.
-    pub fn init(shapes: &[(usize, usize)], seeds: usize, seed: u64, std: f64, device: Device) -> Self {
+    pub fn init(
+        shapes: &[(usize, usize)],
+        seeds: usize,
+        seed: u64,
+        std: f64,
+        device: Device,
+    ) -> Self {
         let tensors = shapes
             .iter()
             .enumerate()
             .map(|(p, &(k1, k2))| {
                 let mut data = Vec::with_capacity(seeds * k1 * k2);
                 for s in 0..seeds {
-                    let mut rng = Rng::new((seed + s as u64).wrapping_mul(1_000_003) ^ (p as u64) << 48);
+                    let mut rng =
+                        Rng::new((seed + s as u64).wrapping_mul(1_000_003) ^ (p as u64) << 48);
                     data.extend(normal(&mut rng, k1 * k2, std));
                 }
                 Tensor::from_slice(&data)
@@ -52,7 +59,9 @@ impl RuleWeights {
             .map(|(&(k1, k2), &(j, k))| {
                 let mut data = vec![-1e4f32; k1 * k2];
                 data[j * k2 + k] = 0.0;
-                Tensor::from_slice(&data).view([1, k1 as i64, k2 as i64]).to_device(device)
+                Tensor::from_slice(&data)
+                    .view([1, k1 as i64, k2 as i64])
+                    .to_device(device)
             })
             .collect();
         RuleWeights { tensors }
@@ -64,7 +73,7 @@ impl RuleWeights {
 
     /// Softmax over each whole matrix: `[S, K1, K2]` distributions over clause pairs.
     pub fn probs(&self) -> Vec<Tensor> {
-        self.tensors.iter().map(|w| pair_softmax(w)).collect()
+        self.tensors.iter().map(pair_softmax).collect()
     }
 
     /// The rows `keep` of every matrix (detached, as new leaves).
@@ -81,5 +90,7 @@ impl RuleWeights {
 
 pub fn pair_softmax(w: &Tensor) -> Tensor {
     let size = w.size();
-    w.view([size[0], -1]).softmax(-1, Kind::Float).view(size.as_slice())
+    w.view([size[0], -1])
+        .softmax(-1, Kind::Float)
+        .view(size.as_slice())
 }

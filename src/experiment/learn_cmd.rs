@@ -23,7 +23,11 @@ pub struct LearnOptions {
 pub fn render(report: &LearnReport) -> String {
     let mut s = String::new();
     s.push_str(&format!("task {}: ", report.task));
-    s.push_str(if report.solved { "SOLVED" } else { "not solved" });
+    s.push_str(if report.solved {
+        "SOLVED"
+    } else {
+        "not solved"
+    });
     s.push_str(&format!(
         " (best seed {}, {}/{} seeds meet validation MSE < {:e})\n",
         report.best_seed,
@@ -37,7 +41,11 @@ pub fn render(report: &LearnReport) -> String {
     }
     s.push_str(&format!(
         "engine check on every world: {}\n",
-        if report.engine_check { "passed" } else { "FAILED" }
+        if report.engine_check {
+            "passed"
+        } else {
+            "FAILED"
+        }
     ));
     s.push_str(&format!(
         "train loss {:.5}  validation MSE {:.2e}  time {:.2} s  {:.2} ms/step  threads {}  device {}\n",

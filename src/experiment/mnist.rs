@@ -8,7 +8,9 @@ use crate::neuro::perception::logits_of;
 use crate::neuro::{Perception, RuleModule, VisionMode};
 use crate::report::files::{write_atomic, write_csv, write_json};
 use crate::report::plot;
-use crate::train::{accuracy, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig, TrainObserver};
+use crate::train::{
+    accuracy, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig, TrainObserver,
+};
 use crate::vision::{self, ConvNet, Mlp, MlpConfig, Mnist, PairSpec, PairSplit, PretrainConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -20,7 +22,10 @@ impl PairModel for RuleModule {
         "dilp"
     }
     fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
-        self.forward(&left.softmax(-1, tch::Kind::Float), &right.softmax(-1, tch::Kind::Float))
+        self.forward(
+            &left.softmax(-1, tch::Kind::Float),
+            &right.softmax(-1, tch::Kind::Float),
+        )
     }
 }
 
@@ -29,7 +34,10 @@ impl PairModel for Mlp {
         "mlp"
     }
     fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
-        self.f_prob_pair(left, right).unwrap_or_else(|_| left.zeros_like().sum_dim_intlist([1i64].as_slice(), false, tch::Kind::Float))
+        self.f_prob_pair(left, right).unwrap_or_else(|_| {
+            left.zeros_like()
+                .sum_dim_intlist([1i64].as_slice(), false, tch::Kind::Float)
+        })
     }
 }
 
@@ -104,11 +112,19 @@ pub struct Context {
 }
 
 /// Loads MNIST and the conv-net (pretraining it when there is no valid checkpoint).
-pub fn prepare(data_dir: &Path, model_dir: &Path, device: Device, force_pretrain: bool) -> Result<Context> {
+pub fn prepare(
+    data_dir: &Path,
+    model_dir: &Path,
+    device: Device,
+    force_pretrain: bool,
+) -> Result<Context> {
     let mnist = Mnist::load(data_dir)?;
     let vs = nn::VarStore::new(device);
     if force_pretrain {
-        for p in [vision::checkpoint::paths(model_dir).0, vision::checkpoint::paths(model_dir).1] {
+        for p in [
+            vision::checkpoint::paths(model_dir).0,
+            vision::checkpoint::paths(model_dir).1,
+        ] {
             let _ = std::fs::remove_file(p);
         }
     }
@@ -131,6 +147,24 @@ pub fn prepare(data_dir: &Path, model_dir: &Path, device: Device, force_pretrain
 }
 
 impl Context {
+    /// A context from data and a conv-net already at hand (`vs` owns the net's variables).
+    pub fn from_parts(
+        mnist: Mnist,
+        vs: nn::VarStore,
+        net: ConvNet,
+        net_accuracy: Option<f64>,
+        device: Device,
+    ) -> Self {
+        Context {
+            mnist,
+            _vs: vs,
+            net,
+            net_accuracy,
+            cached: None,
+            device,
+        }
+    }
+
     /// Logits of every training and test image under the frozen conv-net (computed once).
     pub fn cache_logits(&mut self) -> Result<()> {
         if self.cached.is_none() {
@@ -173,7 +207,7 @@ struct CurveLog<'a> {
 impl TrainObserver for CurveLog<'_> {
     fn on_step(&mut self, step: usize, loss: f64) {
         self.bar.set_position(step as u64);
-        if step % 10 == 0 {
+        if step.is_multiple_of(10) {
             self.bar.set_message(format!("loss {loss:.4}"));
         }
     }
@@ -192,10 +226,19 @@ fn digit_accuracy(p: &Perception, mnist: &Mnist) -> Result<(Option<f64>, Option<
     let Some(pred) = p.digit_predictions(&mnist.test_images)? else {
         return Ok((None, None));
     };
-    let pred: Vec<i64> = Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
+    let pred: Vec<i64> =
+        Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
     let n = pred.len().max(1) as f64;
-    let raw = pred.iter().zip(&mnist.test_digits).filter(|(p, d)| **p == **d as i64).count();
-    let rev = pred.iter().zip(&mnist.test_digits).filter(|(p, d)| **p == 9 - **d as i64).count();
+    let raw = pred
+        .iter()
+        .zip(&mnist.test_digits)
+        .filter(|(p, d)| **p == **d as i64)
+        .count();
+    let rev = pred
+        .iter()
+        .zip(&mnist.test_digits)
+        .filter(|(p, d)| **p == 9 - **d as i64)
+        .count();
     Ok((Some(raw as f64 / n), Some(rev as f64 / n)))
 }
 
@@ -220,9 +263,21 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let vs = nn::VarStore::new(ctx.device);
     let rules = RuleModule::new(&(vs.root() / "rules"), ctx.device)?;
     let perception = ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?;
-    let bar = crate::report::progress::bar(&format!("dilp h={}", cfg.held_out), cfg.dilp.steps as u64);
-    let mut log = CurveLog { bar: &bar, points: vec![] };
-    let dilp_out = train_pairs(&rules, &perception, &vs, &split.train, &test, &cfg.dilp, &mut log)?;
+    let bar =
+        crate::report::progress::bar(&format!("dilp h={}", cfg.held_out), cfg.dilp.steps as u64);
+    let mut log = CurveLog {
+        bar: &bar,
+        points: vec![],
+    };
+    let dilp_out = train_pairs(
+        &rules,
+        &perception,
+        &vs,
+        &split.train,
+        &test,
+        &cfg.dilp,
+        &mut log,
+    )?;
     bar.finish_and_clear();
     let dilp_curve = log.points;
     let dilp_seen = accuracy(&rules, &perception, &split.test_seen)?;
@@ -243,8 +298,12 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let mvs = nn::VarStore::new(ctx.device);
     let mlp = Mlp::new(&(mvs.root() / "mlp"), &cfg.mlp_net)?;
     let mperc = ctx.perception(cfg.vision, &(mvs.root().set_group(1) / "convnet"))?;
-    let bar = crate::report::progress::bar(&format!("mlp h={}", cfg.held_out), cfg.mlp.steps as u64);
-    let mut log = CurveLog { bar: &bar, points: vec![] };
+    let bar =
+        crate::report::progress::bar(&format!("mlp h={}", cfg.held_out), cfg.mlp.steps as u64);
+    let mut log = CurveLog {
+        bar: &bar,
+        points: vec![],
+    };
     let mlp_out = train_pairs(&mlp, &mperc, &mvs, &split.train, &test, &cfg.mlp, &mut log)?;
     bar.finish_and_clear();
     let mlp_curve = log.points;
@@ -256,12 +315,26 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         .iter()
         .flat_map(|(m, c)| {
             c.iter().map(move |p| {
-                vec![m.to_string(), p.step.to_string(), format!("{:.6}", p.loss), format!("{:.4}", p.seen_acc), format!("{:.4}", p.heldout_acc)]
+                vec![
+                    m.to_string(),
+                    p.step.to_string(),
+                    format!("{:.6}", p.loss),
+                    format!("{:.4}", p.seen_acc),
+                    format!("{:.4}", p.heldout_acc),
+                ]
             })
         })
         .collect();
-    write_csv(&out.join("curves.csv"), &["model", "step", "loss", "seen_acc", "heldout_acc"], &rows)?;
-    plot::learning_curves(&out.join("curves.png"), &format!("less-than, h = {}", cfg.held_out), &[("∂ILP", &dilp_curve), ("MLP", &mlp_curve)])?;
+    write_csv(
+        &out.join("curves.csv"),
+        &["model", "step", "loss", "seen_acc", "heldout_acc"],
+        &rows,
+    )?;
+    plot::learning_curves(
+        &out.join("curves.png"),
+        &format!("less-than, h = {}", cfg.held_out),
+        &[("∂ILP", &dilp_curve), ("MLP", &mlp_curve)],
+    )?;
     write_atomic(&out.join("program.dl"), program.as_bytes())?;
     let report = MnistRunReport {
         held_out: cfg.held_out,
@@ -289,6 +362,9 @@ pub fn default_run_dir(cfg: &MnistRunConfig) -> PathBuf {
         "experiments/results/mnist-train-h{}-s{}-{}",
         cfg.held_out,
         cfg.seed,
-        serde_json::to_value(cfg.vision).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        serde_json::to_value(cfg.vision)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
     ))
 }

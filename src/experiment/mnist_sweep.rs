@@ -24,8 +24,18 @@ pub struct SweepOptions {
 }
 
 const HEADER: [&str; 12] = [
-    "held_out", "seed", "vision", "dilp_seen_acc", "dilp_heldout_acc", "mlp_seen_acc", "mlp_heldout_acc",
-    "engine_pairs_correct", "digit_acc", "dilp_seconds", "mlp_seconds", "program",
+    "held_out",
+    "seed",
+    "vision",
+    "dilp_seen_acc",
+    "dilp_heldout_acc",
+    "mlp_seen_acc",
+    "mlp_heldout_acc",
+    "engine_pairs_correct",
+    "digit_acc",
+    "dilp_seconds",
+    "mlp_seconds",
+    "program",
 ];
 
 fn row(r: &MnistRunReport) -> Vec<String> {
@@ -52,10 +62,16 @@ pub fn read_rows(path: &Path) -> Result<Vec<(f64, f64, f64)>> {
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let num = |k: usize| -> Result<f64> {
-            f.get(k).and_then(|s| s.parse().ok()).ok_or_else(|| Error::Data {
-                path: path.to_path_buf(),
-                msg: format!("line {}: column {} is not a number", i + 1, HEADER.get(k).unwrap_or(&"?")),
-            })
+            f.get(k)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| Error::Data {
+                    path: path.to_path_buf(),
+                    msg: format!(
+                        "line {}: column {} is not a number",
+                        i + 1,
+                        HEADER.get(k).unwrap_or(&"?")
+                    ),
+                })
         };
         out.push((num(0)?, num(4)?, num(6)?));
     }
@@ -71,22 +87,47 @@ pub fn plot_sweep(dir: &Path) -> Result<()> {
     let stat = |pick: fn(&(f64, f64, f64)) -> f64, count: bool| -> Vec<(f64, f64)> {
         hs.iter()
             .filter_map(|&h| {
-                let v: Vec<f64> = rows.iter().filter(|r| r.0 == h).map(pick).filter(|x| x.is_finite()).collect();
+                let v: Vec<f64> = rows
+                    .iter()
+                    .filter(|r| r.0 == h)
+                    .map(pick)
+                    .filter(|x| x.is_finite())
+                    .collect();
                 if v.is_empty() {
                     return None;
                 }
-                Some((h, if count { v.iter().filter(|&&a| a >= GOOD).count() as f64 } else { v.iter().sum::<f64>() / v.len() as f64 }))
+                Some((
+                    h,
+                    if count {
+                        v.iter().filter(|&&a| a >= GOOD).count() as f64
+                    } else {
+                        v.iter().sum::<f64>() / v.len() as f64
+                    },
+                ))
             })
             .collect()
     };
-    let runs = hs.iter().map(|&h| rows.iter().filter(|r| r.0 == h).count()).max().unwrap_or(1) as f64;
+    let runs = hs
+        .iter()
+        .map(|&h| rows.iter().filter(|r| r.0 == h).count())
+        .max()
+        .unwrap_or(1) as f64;
     lines(
         &dir.join("heldout_accuracy.png"),
         "less-than: accuracy on held-out digit pairs (mean over runs)",
         "proportion of digit pairs held out",
         "accuracy",
         (0.0, 1.0),
-        &[Series { name: "∂ILP", points: stat(|r| r.1, false) }, Series { name: "MLP", points: stat(|r| r.2, false) }],
+        &[
+            Series {
+                name: "∂ILP",
+                points: stat(|r| r.1, false),
+            },
+            Series {
+                name: "MLP",
+                points: stat(|r| r.2, false),
+            },
+        ],
         false,
     )?;
     lines(
@@ -95,18 +136,30 @@ pub fn plot_sweep(dir: &Path) -> Result<()> {
         "proportion of digit pairs held out",
         "runs",
         (0.0, runs + 0.5),
-        &[Series { name: "∂ILP", points: stat(|r| r.1, true) }, Series { name: "MLP", points: stat(|r| r.2, true) }],
+        &[
+            Series {
+                name: "∂ILP",
+                points: stat(|r| r.1, true),
+            },
+            Series {
+                name: "MLP",
+                points: stat(|r| r.2, true),
+            },
+        ],
         false,
     )
 }
 
 fn table(reports: &[MnistRunReport]) -> String {
-    let mut s = String::from("\nmodel  split               held-out h   accuracy (mean over runs)   runs >= 96%\n");
+    let mut s = String::from(
+        "\nmodel  split               held-out h   accuracy (mean over runs)   runs >= 96%\n",
+    );
     let mut hs: Vec<f64> = reports.iter().map(|r| r.held_out).collect();
     hs.dedup();
     for h in hs {
         let rs: Vec<&MnistRunReport> = reports.iter().filter(|r| r.held_out == h).collect();
-        let cols: [(&str, &str, fn(&MnistRunReport) -> f64); 4] = [
+        type Column = (&'static str, &'static str, fn(&MnistRunReport) -> f64);
+        let cols: [Column; 4] = [
             ("∂ILP", "seen digit pairs", |r| r.dilp_seen_acc),
             ("∂ILP", "held-out pairs", |r| r.dilp_heldout_acc),
             ("MLP", "seen digit pairs", |r| r.mlp_seen_acc),
@@ -115,12 +168,18 @@ fn table(reports: &[MnistRunReport]) -> String {
         for (m, split, f) in cols {
             let v: Vec<f64> = rs.iter().map(|r| f(r)).filter(|x| x.is_finite()).collect();
             if v.is_empty() {
-                s.push_str(&format!("{m:<6} {split:<19} {h:<12} {:<27} -\n", "(no such pairs)"));
+                s.push_str(&format!(
+                    "{m:<6} {split:<19} {h:<12} {:<27} -\n",
+                    "(no such pairs)"
+                ));
                 continue;
             }
             let mean = v.iter().sum::<f64>() / v.len() as f64;
             let good = v.iter().filter(|&&a| a >= GOOD).count();
-            s.push_str(&format!("{m:<6} {split:<19} {h:<12} {mean:<27.4} {good}/{}\n", v.len()));
+            s.push_str(&format!(
+                "{m:<6} {split:<19} {h:<12} {mean:<27.4} {good}/{}\n",
+                v.len()
+            ));
         }
     }
     s
@@ -134,7 +193,8 @@ pub fn sweep(opts: &SweepOptions) -> Result<String> {
     let mut summary = format!(
         "phase: data + conv-net {:.1} s (conv-net MNIST test accuracy {})\n",
         t_prep,
-        ctx.net_accuracy.map_or("unknown".into(), |a| format!("{:.2}%", 100.0 * a))
+        ctx.net_accuracy
+            .map_or("unknown".into(), |a| format!("{:.2}%", 100.0 * a))
     );
     eprint!("{summary}");
     let mut reports = Vec::new();
@@ -155,13 +215,20 @@ pub fn sweep(opts: &SweepOptions) -> Result<String> {
             summary.push_str(&line);
             reports.push(r);
             // Rewritten after every run, atomically, so an interrupted sweep keeps what it finished.
-            write_csv(&opts.out.join("sweep.csv"), &HEADER, &reports.iter().map(row).collect::<Vec<_>>())?;
+            write_csv(
+                &opts.out.join("sweep.csv"),
+                &HEADER,
+                &reports.iter().map(row).collect::<Vec<_>>(),
+            )?;
         }
     }
     write_json(&opts.out.join("sweep.json"), &reports)?;
     plot_sweep(&opts.out)?;
     summary.push_str(&table(&reports));
-    if let Some(best) = reports.iter().max_by(|a, b| a.dilp_heldout_acc.total_cmp(&b.dilp_heldout_acc)) {
+    if let Some(best) = reports
+        .iter()
+        .max_by(|a, b| a.dilp_heldout_acc.total_cmp(&b.dilp_heldout_acc))
+    {
         summary.push_str(&format!(
             "\nlearned program (h={}, run seed {}; correct on {}/100 digit pairs by the Datalog engine):\n{}",
             best.held_out, best.seed, best.engine_pairs_correct, best.program

@@ -2,10 +2,10 @@
 //! resolved config, seed and results under `experiments/results/<run>/`.
 
 pub mod learn_cmd;
+pub mod memory_bench;
 pub mod mnist;
 pub mod mnist_sweep;
 pub mod noise;
 pub mod paper;
 pub mod speed;
 pub mod tasks;
-pub mod memory_bench;

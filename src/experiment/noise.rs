@@ -16,7 +16,14 @@ use crate::report::progress::LearnBar;
 use crate::sat::{synthesise, SynthConfig};
 use std::path::Path;
 
-pub const TASKS: [&str; 6] = ["predecessor", "less_than", "member", "son", "connectedness", "undirected_edge"];
+pub const TASKS: [&str; 6] = [
+    "predecessor",
+    "less_than",
+    "member",
+    "son",
+    "connectedness",
+    "undirected_edge",
+];
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NoiseRow {
@@ -40,11 +47,27 @@ fn flipped(clean: &Task, noisy: &Task) -> usize {
         .train
         .iter()
         .zip(&noisy.train)
-        .map(|(a, b)| a.positive.iter().filter(|x| !b.positive.contains(x)).count() + a.negative.iter().filter(|x| !b.negative.contains(x)).count())
+        .map(|(a, b)| {
+            a.positive
+                .iter()
+                .filter(|x| !b.positive.contains(x))
+                .count()
+                + a.negative
+                    .iter()
+                    .filter(|x| !b.negative.contains(x))
+                    .count()
+        })
         .sum()
 }
 
-pub fn run(dir: &Path, only: Option<&str>, rhos: &[f64], base: &LearnConfig, device: tch::Device, out: &Path) -> Result<(Vec<NoiseRow>, String)> {
+pub fn run(
+    dir: &Path,
+    only: Option<&str>,
+    rhos: &[f64],
+    base: &LearnConfig,
+    device: tch::Device,
+    out: &Path,
+) -> Result<(Vec<NoiseRow>, String)> {
     let only = only.map(String::from).unwrap_or_else(|| TASKS.join(","));
     let files = task_files(dir, Some(&only))?;
     write_json(&out.join("config.json"), base)?;
@@ -59,7 +82,13 @@ pub fn run(dir: &Path, only: Option<&str>, rhos: &[f64], base: &LearnConfig, dev
             bar.finish();
             let exact = synthesise(&task, &SynthConfig::default())?;
             // The fewest-errors program never needs more errors than the labels that were flipped.
-            let tolerant = synthesise(&task, &SynthConfig { max_errors: Some(k), ..Default::default() })?;
+            let tolerant = synthesise(
+                &task,
+                &SynthConfig {
+                    max_errors: Some(k),
+                    ..Default::default()
+                },
+            )?;
             let none = empty_program_mse(&task);
             let row = NoiseRow {
                 task: clean.name.clone(),
@@ -106,12 +135,30 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
             ]
         })
         .collect();
-    write_csv(&out.join("table4.csv"), &["task", "rho", "flipped", "dilp_mse", "sat_exact_mse", "sat_exact_found", "sat_tolerant_mse", "paper_mse"], &csv)?;
+    write_csv(
+        &out.join("table4.csv"),
+        &[
+            "task",
+            "rho",
+            "flipped",
+            "dilp_mse",
+            "sat_exact_mse",
+            "sat_exact_found",
+            "sat_tolerant_mse",
+            "paper_mse",
+        ],
+        &csv,
+    )?;
     write_json(&out.join("table4.json"), &rows)?;
     let mut tasks: Vec<&str> = rows.iter().map(|r| r.task.as_str()).collect();
     tasks.dedup();
     for t in tasks {
-        let pick = |f: fn(&NoiseRow) -> Option<f64>| rows.iter().filter(|r| r.task == t).filter_map(|r| f(r).map(|v| (r.rho, v))).collect::<Vec<_>>();
+        let pick = |f: fn(&NoiseRow) -> Option<f64>| {
+            rows.iter()
+                .filter(|r| r.task == t)
+                .filter_map(|r| f(r).map(|v| (r.rho, v)))
+                .collect::<Vec<_>>()
+        };
         lines(
             &out.join(format!("noise_{t}.png")),
             &format!("{t}: validation error against mislabelled proportion"),
@@ -119,10 +166,22 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
             "mean squared validation error",
             (0.0, 1.0),
             &[
-                Series { name: "∂ILP (dilp)", points: pick(|r| Some(r.dilp_mse)) },
-                Series { name: "SAT exact", points: pick(|r| Some(r.sat_exact_mse)) },
-                Series { name: "SAT fewest errors", points: pick(|r| Some(r.sat_tolerant_mse)) },
-                Series { name: "∂ILP (paper)", points: pick(|r| r.paper_mse) },
+                Series {
+                    name: "∂ILP (dilp)",
+                    points: pick(|r| Some(r.dilp_mse)),
+                },
+                Series {
+                    name: "SAT exact",
+                    points: pick(|r| Some(r.sat_exact_mse)),
+                },
+                Series {
+                    name: "SAT fewest errors",
+                    points: pick(|r| Some(r.sat_tolerant_mse)),
+                },
+                Series {
+                    name: "∂ILP (paper)",
+                    points: pick(|r| r.paper_mse),
+                },
             ],
             false,
         )?;
@@ -131,7 +190,10 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
 }
 
 pub fn render(rows: &[NoiseRow]) -> String {
-    let mut s = format!("{:<16} {:>5} {:>8} {:>9} {:>10} {:>10} {:>8}\n", "task", "ρ", "flipped", "∂ILP", "SAT exact", "SAT noisy", "paper");
+    let mut s = format!(
+        "{:<16} {:>5} {:>8} {:>9} {:>10} {:>10} {:>8}\n",
+        "task", "ρ", "flipped", "∂ILP", "SAT exact", "SAT noisy", "paper"
+    );
     for r in rows {
         s.push_str(&format!(
             "{:<16} {:>5} {:>8} {:>9.3} {:>10.3} {:>10.3} {:>8}\n",

@@ -20,12 +20,24 @@ pub struct SpeedRow {
     pub paper_estimate_mib: f64,
 }
 
-pub fn run(dir: &Path, only: Option<&str>, seeds: &[usize], steps: usize, device: tch::Device, out: &Path) -> Result<(Vec<SpeedRow>, String)> {
+pub fn run(
+    dir: &Path,
+    only: Option<&str>,
+    seeds: &[usize],
+    steps: usize,
+    device: tch::Device,
+    out: &Path,
+) -> Result<(Vec<SpeedRow>, String)> {
     let mut rows = Vec::new();
     for f in task_files(dir, only)? {
         let task = load_task(&f)?;
         for &s in seeds {
-            let cfg = LearnConfig { steps, seeds: s, tolerance: 0.0, ..Default::default() };
+            let cfg = LearnConfig {
+                steps,
+                seeds: s,
+                tolerance: 0.0,
+                ..Default::default()
+            };
             let r = learn(&task, &cfg, device, &mut ())?;
             let row = SpeedRow {
                 task: task.name.clone(),
@@ -36,7 +48,10 @@ pub fn run(dir: &Path, only: Option<&str>, seeds: &[usize], steps: usize, device
                 estimate_mib: r.estimated_memory_mib,
                 paper_estimate_mib: r.paper_memory_mib,
             };
-            eprintln!("{:<16} seeds {:>4}: {:>9.2} ms/step  {:>9.0} steps/s/seed", row.task, s, row.ms_per_step, row.steps_per_sec_per_seed);
+            eprintln!(
+                "{:<16} seeds {:>4}: {:>9.2} ms/step  {:>9.0} steps/s/seed",
+                row.task, s, row.ms_per_step, row.steps_per_sec_per_seed
+            );
             rows.push(row);
         }
     }
@@ -54,23 +69,63 @@ pub fn run(dir: &Path, only: Option<&str>, seeds: &[usize], steps: usize, device
             ]
         })
         .collect();
-    write_csv(&out.join("speed.csv"), &["task", "seeds", "ms_per_step", "steps_per_sec_per_seed", "peak_rss_mib", "estimate_mib", "paper_estimate_mib"], &csv)?;
+    write_csv(
+        &out.join("speed.csv"),
+        &[
+            "task",
+            "seeds",
+            "ms_per_step",
+            "steps_per_sec_per_seed",
+            "peak_rss_mib",
+            "estimate_mib",
+            "paper_estimate_mib",
+        ],
+        &csv,
+    )?;
     let mut tasks: Vec<&str> = rows.iter().map(|r| r.task.as_str()).collect();
     tasks.dedup();
     let series: Vec<Series> = tasks
         .iter()
         .map(|t| Series {
             name: t,
-            points: rows.iter().filter(|r| r.task == *t).map(|r| ((r.seeds as f64).log10(), r.ms_per_step)).collect(),
+            points: rows
+                .iter()
+                .filter(|r| r.task == *t)
+                .map(|r| ((r.seeds as f64).log10(), r.ms_per_step))
+                .collect(),
         })
         .collect();
     let top = rows.iter().map(|r| r.ms_per_step).fold(1.0, f64::max) * 1.05;
-    lines(&out.join("speed.png"), "∂ILP: time per training step against seeds in the batch", "seeds (log scale)", "ms per step", (0.0, top), &series, true)?;
-    let mut s = format!("threads {}\n{:<16} {:>6} {:>10} {:>14} {:>10} {:>12} {:>14}\n", tch::get_num_threads(), "task", "seeds", "ms/step", "steps/s/seed", "peak MiB", "estimate MiB", "App. E MiB");
+    lines(
+        &out.join("speed.png"),
+        "∂ILP: time per training step against seeds in the batch",
+        "seeds (log scale)",
+        "ms per step",
+        (0.0, top),
+        &series,
+        true,
+    )?;
+    let mut s = format!(
+        "threads {}\n{:<16} {:>6} {:>10} {:>14} {:>10} {:>12} {:>14}\n",
+        tch::get_num_threads(),
+        "task",
+        "seeds",
+        "ms/step",
+        "steps/s/seed",
+        "peak MiB",
+        "estimate MiB",
+        "App. E MiB"
+    );
     for r in &rows {
         s.push_str(&format!(
             "{:<16} {:>6} {:>10.2} {:>14.0} {:>10.0} {:>12.1} {:>14.1}\n",
-            r.task, r.seeds, r.ms_per_step, r.steps_per_sec_per_seed, r.peak_rss_mib, r.estimate_mib, r.paper_estimate_mib
+            r.task,
+            r.seeds,
+            r.ms_per_step,
+            r.steps_per_sec_per_seed,
+            r.peak_rss_mib,
+            r.estimate_mib,
+            r.paper_estimate_mib
         ));
     }
     Ok((rows, s))

@@ -20,17 +20,30 @@ pub fn task_files(dir: &Path, only: Option<&str>) -> Result<Vec<PathBuf>> {
         .collect();
     let rank = |p: &PathBuf| {
         let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        paper::TABLE3.iter().position(|(t, _)| *t == stem).unwrap_or(usize::MAX)
+        paper::TABLE3
+            .iter()
+            .position(|(t, _)| *t == stem)
+            .unwrap_or(usize::MAX)
     };
     files.sort_by_key(|p| (rank(p), p.clone()));
     if let Some(only) = only {
         let want: Vec<&str> = only.split(',').map(str::trim).collect();
         for w in &want {
-            if !files.iter().any(|p| p.file_stem().and_then(|s| s.to_str()) == Some(w)) {
-                return Err(Error::Config(format!("--only: no task file `{w}.toml` in {}", dir.display())));
+            if !files
+                .iter()
+                .any(|p| p.file_stem().and_then(|s| s.to_str()) == Some(w))
+            {
+                return Err(Error::Config(format!(
+                    "--only: no task file `{w}.toml` in {}",
+                    dir.display()
+                )));
             }
         }
-        files.retain(|p| p.file_stem().and_then(|s| s.to_str()).is_some_and(|s| want.contains(&s)));
+        files.retain(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .is_some_and(|s| want.contains(&s))
+        });
     }
     Ok(files)
 }
@@ -50,7 +63,13 @@ pub struct TaskRow {
 }
 
 /// Runs Table 3; returns the rows and the printed table.
-pub fn run(dir: &Path, only: Option<&str>, base: &LearnConfig, device: tch::Device, out: &Path) -> Result<(Vec<TaskRow>, String)> {
+pub fn run(
+    dir: &Path,
+    only: Option<&str>,
+    base: &LearnConfig,
+    device: tch::Device,
+    out: &Path,
+) -> Result<(Vec<TaskRow>, String)> {
     let files = task_files(dir, only)?;
     write_json(&out.join("config.json"), base)?;
     let mut rows = Vec::new();
@@ -105,18 +124,36 @@ fn save(rows: &[TaskRow], out: &Path) -> Result<()> {
         .collect();
     write_csv(
         &out.join("table3.csv"),
-        &["task", "seeds", "success_pct", "paper_pct", "best_seed_solved", "seconds", "ms_per_step", "seed_steps_saved_pct", "peak_rss_mib"],
+        &[
+            "task",
+            "seeds",
+            "success_pct",
+            "paper_pct",
+            "best_seed_solved",
+            "seconds",
+            "ms_per_step",
+            "seed_steps_saved_pct",
+            "peak_rss_mib",
+        ],
         &csv,
     )?;
     write_json(&out.join("table3.json"), &rows)?;
     let labels: Vec<&str> = rows.iter().map(|r| r.task.as_str()).collect();
     let ours: Vec<f64> = rows.iter().map(|r| r.success_pct).collect();
     let theirs: Vec<f64> = rows.iter().map(|r| r.paper_pct.unwrap_or(0.0)).collect();
-    bars(&out.join("table3.png"), "per-seed success (% of seeds with validation MSE < 1e-4)", &labels, &[("dilp", &ours), ("paper (Table 3)", &theirs)])
+    bars(
+        &out.join("table3.png"),
+        "per-seed success (% of seeds with validation MSE < 1e-4)",
+        &labels,
+        &[("dilp", &ours), ("paper (Table 3)", &theirs)],
+    )
 }
 
 pub fn render(rows: &[TaskRow]) -> String {
-    let mut s = format!("{:<16} {:>6} {:>9} {:>8} {:>11} {:>9} {:>9} {:>10}\n", "task", "seeds", "success%", "paper%", "best solved", "time s", "ms/step", "peak MiB");
+    let mut s = format!(
+        "{:<16} {:>6} {:>9} {:>8} {:>11} {:>9} {:>9} {:>10}\n",
+        "task", "seeds", "success%", "paper%", "best solved", "time s", "ms/step", "peak MiB"
+    );
     for r in rows {
         s.push_str(&format!(
             "{:<16} {:>6} {:>9.1} {:>8} {:>11} {:>9.1} {:>9.2} {:>10.0}\n",

@@ -109,7 +109,9 @@ fn lex(src: &str, file: &str) -> Result<Vec<Token>> {
                 }
                 Tok::Str(chars[start..i].iter().collect())
             }
-            c if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
+            c if c.is_ascii_digit()
+                || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
                 i += 1;
                 while i < chars.len() && chars[i].is_ascii_digit() {
                     i += 1;
@@ -129,7 +131,12 @@ fn lex(src: &str, file: &str) -> Result<Vec<Token>> {
             }
             _ => {
                 let text: String = chars[i..chars.len().min(i + 20)].iter().collect();
-                return Err(err(line, col, &text, &format!("unexpected character `{c}`")));
+                return Err(err(
+                    line,
+                    col,
+                    &text,
+                    &format!("unexpected character `{c}`"),
+                ));
             }
         };
         col += i - start;
@@ -221,9 +228,21 @@ impl<'v> Parser<'v> {
         let name_tok = cur.next().clone();
         let name = match &name_tok.tok {
             Tok::Lower(n) => n.clone(),
-            Tok::Upper(_) => return Err(self.syntax(&name_tok, "expected a predicate name, found a variable")),
-            Tok::Eof => return Err(self.syntax(&name_tok, "expected a predicate name, found the end of the text")),
-            _ => return Err(self.syntax(&name_tok, "expected a predicate name (lower-case identifier)")),
+            Tok::Upper(_) => {
+                return Err(self.syntax(&name_tok, "expected a predicate name, found a variable"))
+            }
+            Tok::Eof => {
+                return Err(self.syntax(
+                    &name_tok,
+                    "expected a predicate name, found the end of the text",
+                ))
+            }
+            _ => {
+                return Err(self.syntax(
+                    &name_tok,
+                    "expected a predicate name (lower-case identifier)",
+                ))
+            }
         };
         let mut args = Vec::new();
         if cur.peek().tok == Tok::LParen {
@@ -233,7 +252,9 @@ impl<'v> Parser<'v> {
                     let t = cur.next().clone();
                     let term = match &t.tok {
                         Tok::Upper(v) => Term::Var(vars.get(v)),
-                        Tok::Lower(c) | Tok::Int(c) | Tok::Str(c) => Term::Const(self.vocab.intern_const(c)),
+                        Tok::Lower(c) | Tok::Int(c) | Tok::Str(c) => {
+                            Term::Const(self.vocab.intern_const(c))
+                        }
                         _ => return Err(self.syntax(&t, "expected a term (variable or constant)")),
                     };
                     args.push(term);
@@ -260,9 +281,17 @@ impl<'v> Parser<'v> {
     }
 
     /// Parses a whole text of facts and rules, appending to `facts` and `rules`.
-    pub fn parse_into(&mut self, src: &str, facts: &mut Vec<GroundAtom>, rules: &mut Vec<Clause>) -> Result<()> {
+    pub fn parse_into(
+        &mut self,
+        src: &str,
+        facts: &mut Vec<GroundAtom>,
+        rules: &mut Vec<Clause>,
+    ) -> Result<()> {
         let toks = lex(src, &self.file)?;
-        let mut cur = Cursor { toks: &toks, pos: 0 };
+        let mut cur = Cursor {
+            toks: &toks,
+            pos: 0,
+        };
         while cur.peek().tok != Tok::Eof {
             let mut vars = Vars::default();
             let (head, head_tok) = self.atom(&mut cur, &mut vars)?;
@@ -289,7 +318,11 @@ impl<'v> Parser<'v> {
                         match sep.tok {
                             Tok::Comma => continue,
                             Tok::Dot => break,
-                            _ => return Err(self.syntax(&sep, "expected `,` or `.` after a body atom")),
+                            _ => {
+                                return Err(
+                                    self.syntax(&sep, "expected `,` or `.` after a body atom")
+                                )
+                            }
                         }
                     }
                     let clause = Clause {
@@ -324,14 +357,20 @@ impl<'v> Parser<'v> {
     /// Parses a list of ground atoms (`a(1). b(2,3).`); rules and variables are errors.
     pub fn ground_atoms(&mut self, src: &str) -> Result<Vec<(GroundAtom, Location)>> {
         let toks = lex(src, &self.file)?;
-        let mut cur = Cursor { toks: &toks, pos: 0 };
+        let mut cur = Cursor {
+            toks: &toks,
+            pos: 0,
+        };
         let mut out = Vec::new();
         while cur.peek().tok != Tok::Eof {
             let mut vars = Vars::default();
             let (atom, at) = self.atom(&mut cur, &mut vars)?;
             let t = cur.next().clone();
             if t.tok != Tok::Dot {
-                return Err(self.syntax(&t, "expected `.` after a ground atom (rules are not allowed here)"));
+                return Err(self.syntax(
+                    &t,
+                    "expected `.` after a ground atom (rules are not allowed here)",
+                ));
             }
             match atom.to_ground() {
                 Some(g) => out.push((g, self.loc(&at))),
@@ -349,7 +388,10 @@ impl<'v> Parser<'v> {
     /// Parses one atom, optionally followed by a period (a query such as `path(a,X)`).
     pub fn query(&mut self, src: &str) -> Result<(Atom, Vec<String>)> {
         let toks = lex(src, &self.file)?;
-        let mut cur = Cursor { toks: &toks, pos: 0 };
+        let mut cur = Cursor {
+            toks: &toks,
+            pos: 0,
+        };
         let mut vars = Vars::default();
         let (atom, _) = self.atom(&mut cur, &mut vars)?;
         if cur.peek().tok == Tok::Dot {
@@ -380,7 +422,10 @@ pub fn parse_atom(src: &str, vocab: &mut Vocabulary, file: &str) -> Result<(Atom
 }
 
 /// Parses ground atoms against an existing vocabulary.
-pub fn parse_ground_atoms(src: &str, vocab: &mut Vocabulary, file: &str) -> Result<Vec<(GroundAtom, Location)>> {
+pub fn parse_ground_atoms(
+    src: &str,
+    vocab: &mut Vocabulary,
+    file: &str,
+) -> Result<Vec<(GroundAtom, Location)>> {
     Parser::new(vocab, file).ground_atoms(src)
 }
-

@@ -62,7 +62,11 @@ impl Atom {
             args,
         })
     }
-    pub fn display<'a>(&'a self, vocab: &'a Vocabulary, var_names: &'a [String]) -> impl fmt::Display + 'a {
+    pub fn display<'a>(
+        &'a self,
+        vocab: &'a Vocabulary,
+        var_names: &'a [String],
+    ) -> impl fmt::Display + 'a {
         DisplayAtom {
             atom: self,
             vocab,
@@ -99,7 +103,10 @@ impl Clause {
     }
     /// `head :- b1, b2.` (or `head.` with an empty body), with the final period.
     pub fn display<'a>(&'a self, vocab: &'a Vocabulary) -> impl fmt::Display + 'a {
-        DisplayClause { clause: self, vocab }
+        DisplayClause {
+            clause: self,
+            vocab,
+        }
     }
 }
 

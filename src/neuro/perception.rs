@@ -24,7 +24,9 @@ impl std::str::FromStr for VisionMode {
             "frozen" => Ok(VisionMode::Frozen),
             "finetune" => Ok(VisionMode::Finetune),
             "scratch" => Ok(VisionMode::Scratch),
-            _ => Err(format!("unknown vision mode `{s}` (frozen, finetune, scratch)")),
+            _ => Err(format!(
+                "unknown vision mode `{s}` (frozen, finetune, scratch)"
+            )),
         }
     }
 }
@@ -37,9 +39,17 @@ pub enum Split {
 }
 
 /// A source of digit logits `[B, 10]` for image indices.
+#[allow(clippy::large_enum_variant)] // one per run; boxing buys nothing
 pub enum Perception {
-    Cached { train: Tensor, test: Tensor },
-    Live { net: ConvNet, train: Tensor, test: Tensor },
+    Cached {
+        train: Tensor,
+        test: Tensor,
+    },
+    Live {
+        net: ConvNet,
+        train: Tensor,
+        test: Tensor,
+    },
 }
 
 /// Logits of `images` (`[N, 1, 28, 28]`) in evaluation mode, in chunks, without gradients.
@@ -67,10 +77,16 @@ impl Perception {
                 let src = if split == Split::Train { tr } else { test };
                 Ok(src.index_select(0, &idx.to_device(src.device())))
             }
-            Perception::Live { net, train: tr, test } => {
+            Perception::Live {
+                net,
+                train: tr,
+                test,
+            } => {
                 let src = if split == Split::Train { tr } else { test };
                 let device = net_device(net);
-                let x = src.index_select(0, &idx.to_device(src.device())).to_device(device);
+                let x = src
+                    .index_select(0, &idx.to_device(src.device()))
+                    .to_device(device);
                 if train {
                     net.f_forward_t(&x, true)
                 } else {
@@ -86,12 +102,18 @@ impl Perception {
             Perception::Cached { .. } => Ok(None),
             Perception::Live { net, .. } => {
                 let l = logits_of(net, images, net_device(net))?;
-                Ok(Some(l.argmax(-1, false).to_kind(Kind::Int64).to_device(Device::Cpu)))
+                Ok(Some(
+                    l.argmax(-1, false)
+                        .to_kind(Kind::Int64)
+                        .to_device(Device::Cpu),
+                ))
             }
         }
     }
 }
 
 fn net_device(net: &ConvNet) -> Device {
-    net.parameters().first().map_or(Device::Cpu, |(_, t)| t.device())
+    net.parameters()
+        .first()
+        .map_or(Device::Cpu, |(_, t)| t.device())
 }

@@ -2,6 +2,6 @@
 //! from saved results so that a figure can be redrawn without retraining.
 
 pub mod files;
+pub mod plot;
 #[cfg(feature = "torch")]
 pub mod progress;
-pub mod plot;

@@ -31,7 +31,15 @@ pub struct Series<'a> {
 }
 
 /// A line chart of several series, written to `path` atomically.
-pub fn lines(path: &Path, title: &str, x_label: &str, y_label: &str, y_range: (f64, f64), series: &[Series], log_x: bool) -> Result<()> {
+pub fn lines(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    y_range: (f64, f64),
+    series: &[Series],
+    log_x: bool,
+) -> Result<()> {
     let tmp = path.with_extension("png.part.png");
     {
         let root = BitMapBackend::new(&tmp, (900, 560)).into_drawing_area();
@@ -52,7 +60,9 @@ fn draw_lines<DB: DrawingBackend>(
     log_x: bool,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
     if !x0.is_finite() {
         (x0, x1) = (0.0, 1.0);
     }
@@ -69,7 +79,13 @@ fn draw_lines<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
-        .x_label_formatter(&|x| if log_x { format!("{:.0}", 10f64.powf(*x)) } else { format!("{x:.2}") })
+        .x_label_formatter(&|x| {
+            if log_x {
+                format!("{:.0}", 10f64.powf(*x))
+            } else {
+                format!("{x:.2}")
+            }
+        })
         .draw()?;
     for (i, s) in series.iter().enumerate() {
         let c = COLOURS[i % COLOURS.len()];
@@ -90,7 +106,11 @@ fn draw_lines<DB: DrawingBackend>(
 
 /// Two panels: training loss and test accuracy (seen and held-out pairs) against step.
 #[cfg(feature = "torch")]
-pub fn learning_curves(path: &Path, title: &str, models: &[(&str, &Vec<CurvePoint>)]) -> Result<()> {
+pub fn learning_curves(
+    path: &Path,
+    title: &str,
+    models: &[(&str, &Vec<CurvePoint>)],
+) -> Result<()> {
     let tmp = path.with_extension("png.part.png");
     {
         let root = BitMapBackend::new(&tmp, (1300, 520)).into_drawing_area();
@@ -108,8 +128,20 @@ pub fn learning_curves(path: &Path, title: &str, models: &[(&str, &Vec<CurvePoin
                 points: c.iter().map(|p| (p.step as f64, p.loss)).collect(),
             })
             .collect();
-        draw_lines(&left, &format!("{title}: training loss"), "step", "BCE", (0.0, max_loss * 1.05), &loss, false).map_err(perr(path))?;
-        let names: Vec<(String, String)> = models.iter().map(|(n, _)| (format!("{n} seen pairs"), format!("{n} held-out pairs"))).collect();
+        draw_lines(
+            &left,
+            &format!("{title}: training loss"),
+            "step",
+            "BCE",
+            (0.0, max_loss * 1.05),
+            &loss,
+            false,
+        )
+        .map_err(perr(path))?;
+        let names: Vec<(String, String)> = models
+            .iter()
+            .map(|(n, _)| (format!("{n} seen pairs"), format!("{n} held-out pairs")))
+            .collect();
         let mut acc = Vec::new();
         for ((_, c), (s, h)) in models.iter().zip(&names) {
             acc.push(Series {
@@ -118,10 +150,23 @@ pub fn learning_curves(path: &Path, title: &str, models: &[(&str, &Vec<CurvePoin
             });
             acc.push(Series {
                 name: h,
-                points: c.iter().filter(|p| p.heldout_acc.is_finite()).map(|p| (p.step as f64, p.heldout_acc)).collect(),
+                points: c
+                    .iter()
+                    .filter(|p| p.heldout_acc.is_finite())
+                    .map(|p| (p.step as f64, p.heldout_acc))
+                    .collect(),
             });
         }
-        draw_lines(&right, &format!("{title}: test accuracy"), "step", "accuracy", (0.0, 1.0), &acc, false).map_err(perr(path))?;
+        draw_lines(
+            &right,
+            &format!("{title}: test accuracy"),
+            "step",
+            "accuracy",
+            (0.0, 1.0),
+            &acc,
+            false,
+        )
+        .map_err(perr(path))?;
         root.present().map_err(perr(path))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
@@ -155,7 +200,11 @@ pub fn bars(path: &Path, title: &str, labels: &[&str], series: &[(&str, &[f64])]
                     String::new()
                 }
             })
-            .x_label_style(("sans-serif", 13).into_font().transform(FontTransform::Rotate90))
+            .x_label_style(
+                ("sans-serif", 13)
+                    .into_font()
+                    .transform(FontTransform::Rotate90),
+            )
             .y_desc("%")
             .draw()
             .map_err(perr(path))?;
