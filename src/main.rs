@@ -128,8 +128,8 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
                     r.held_out, r.seed, r.vision
                 );
                 println!(
-                    "∂ILP: seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)",
-                    r.dilp_seen_acc, r.dilp_heldout_acc, r.dilp_seconds
+                    "∂ILP: seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s, {} attempt(s), training loss {:.4})",
+                    r.dilp_seen_acc, r.dilp_heldout_acc, r.dilp_seconds, r.dilp_attempts, r.dilp_train_loss
                 );
                 println!(
                     "MLP:  seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)",

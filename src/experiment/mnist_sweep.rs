@@ -23,7 +23,7 @@ pub struct SweepOptions {
     pub model_dir: PathBuf,
 }
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "held_out",
     "seed",
     "vision",
@@ -35,6 +35,7 @@ const HEADER: [&str; 12] = [
     "digit_acc",
     "dilp_seconds",
     "mlp_seconds",
+    "dilp_attempts",
     "program",
 ];
 
@@ -51,6 +52,7 @@ fn row(r: &MnistRunReport) -> Vec<String> {
         r.digit_acc.map_or(String::new(), |d| format!("{d:.4}")),
         format!("{:.1}", r.dilp_seconds),
         format!("{:.1}", r.mlp_seconds),
+        r.dilp_attempts.to_string(),
         r.program.trim().replace('\n', " "),
     ]
 }
@@ -208,8 +210,8 @@ pub fn sweep(opts: &SweepOptions) -> Result<String> {
             let dir = opts.out.join(format!("h{h}-run{run}"));
             let r = run_one(&mut ctx, &cfg, &dir)?;
             let line = format!(
-                "phase: h={h} run {run}: ∂ILP {:.1} s (seen {:.3}, held-out {:.3}), MLP {:.1} s (seen {:.3}, held-out {:.3})\n",
-                r.dilp_seconds, r.dilp_seen_acc, r.dilp_heldout_acc, r.mlp_seconds, r.mlp_seen_acc, r.mlp_heldout_acc
+                "phase: h={h} run {run}: ∂ILP {:.1} s, {} attempt(s) (seen {:.3}, held-out {:.3}), MLP {:.1} s (seen {:.3}, held-out {:.3})\n",
+                r.dilp_seconds, r.dilp_attempts, r.dilp_seen_acc, r.dilp_heldout_acc, r.mlp_seconds, r.mlp_seen_acc, r.mlp_heldout_acc
             );
             eprint!("{line}");
             summary.push_str(&line);

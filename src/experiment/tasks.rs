@@ -76,7 +76,15 @@ pub fn run(
     for f in files {
         let task = load_task(&f)?;
         let mut bar = LearnBar::new(&task.name, base.steps);
-        let r = learn(&task, base, device, &mut bar)?;
+        let r = match learn(&task, base, device, &mut bar) {
+            Ok(r) => r,
+            Err(e @ Error::Memory { .. }) => {
+                bar.finish();
+                eprintln!("{:<16} refused: {e}", task.name);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         bar.finish();
         let total = (r.seed_steps + r.seed_steps_saved).max(1) as f64;
         let row = TaskRow {

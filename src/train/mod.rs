@@ -107,6 +107,19 @@ pub fn accuracy(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) 
     Ok(correct as f64 / pairs.len() as f64)
 }
 
+/// Mean BCE of `model` on `pairs` of MNIST training images, without gradients.
+pub fn mean_loss(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) -> Result<f64> {
+    let mut total = 0.0;
+    for chunk in pairs.chunks(1000) {
+        let l = perception.logits(Split::Train, &index_tensor(chunk, false), false)?;
+        let r = perception.logits(Split::Train, &index_tensor(chunk, true), false)?;
+        let p = tch::no_grad(|| model.prob(&l, &r));
+        let loss = tch::no_grad(|| bce(&p, &labels(chunk, p.device())));
+        total += f64::try_from(loss).map_err(|e| Error::Torch(e.to_string()))? * chunk.len() as f64;
+    }
+    Ok(total / pairs.len().max(1) as f64)
+}
+
 fn bce(p: &Tensor, y: &Tensor) -> Tensor {
     let p = p.clamp(1e-6, 1.0 - 1e-6);
     let q: Tensor = 1.0 - &p;
