@@ -120,6 +120,9 @@ pub enum BenchCommand {
         only: Option<String>,
         #[arg(long, default_value = "experiments/tasks")]
         dir: PathBuf,
+        /// Output folder (default: experiments/results/table3).
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long, default_value = "auto")]
         device: String,
     },
@@ -133,6 +136,9 @@ pub enum BenchCommand {
         only: Option<String>,
         #[arg(long, default_value = "experiments/tasks")]
         dir: PathBuf,
+        /// Output folder (default: experiments/results/table4).
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long, default_value = "auto")]
         device: String,
     },

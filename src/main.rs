@@ -206,6 +206,7 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             only,
             dir,
             device: d,
+            out,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
             let cfg = LearnConfig {
@@ -218,7 +219,7 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
                 only.as_deref(),
                 &cfg,
                 device(&d)?,
-                &results.join("table3"),
+                &out.unwrap_or_else(|| results.join("table3")),
             )?;
             print!("{table}");
         }
@@ -228,6 +229,7 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             only,
             dir,
             device: d,
+            out,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
             let cfg = LearnConfig {
@@ -241,7 +243,7 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
                 &paper::NOISE_RHO,
                 &cfg,
                 device(&d)?,
-                &results.join("table4"),
+                &out.unwrap_or_else(|| results.join("table4")),
             )?;
             print!("{table}");
         }

@@ -280,3 +280,21 @@ fn fast_path_equals_reference_on_random_weights() {
         assert!(diff < 1e-6, "{name}: max difference {diff}");
     }
 }
+
+#[test]
+fn a_template_too_big_for_memory_is_refused_with_the_estimate() {
+    let task = parse_task(EVEN, "even.toml").unwrap();
+    let cfg = LearnConfig {
+        steps: 1,
+        seeds: 64,
+        memory_limit_mib: Some(0.01),
+        ..Default::default()
+    };
+    let err = learn(&task, &cfg, Device::Cpu, &mut ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("even") && err.contains("MiB") && err.contains("64 seeds"),
+        "{err}"
+    );
+}

@@ -55,6 +55,9 @@ pub struct LearnConfig {
     pub success_mse: f64,
     /// Floats per chunk of clause-pair maxima.
     pub pair_chunk: usize,
+    /// Refuse runs estimated above this many MiB (default: `DILP_MEMORY_MIB`, else 80% of the
+    /// available memory).
+    pub memory_limit_mib: Option<f64>,
 }
 
 impl Default for LearnConfig {
@@ -74,6 +77,7 @@ impl Default for LearnConfig {
             threshold: 0.1,
             success_mse: 1e-4,
             pair_chunk: 1 << 22,
+            memory_limit_mib: None,
         }
     }
 }
@@ -283,18 +287,29 @@ pub fn learn(
         pair_chunk: cfg.pair_chunk,
     };
     let seeds = cfg.seeds.max(1);
-    let all_worlds = compiled.train.iter().chain(&compiled.validation);
-    let estimate = all_worlds
-        .clone()
+    // Training keeps every step's tensors for backward; validation runs without gradients, so
+    // about two steps' worth are alive at once.
+    let estimate = compiled
+        .train
+        .iter()
         .map(|w| memory::our_estimate(w, seeds, w.steps))
+        .chain(
+            compiled
+                .validation
+                .iter()
+                .map(|w| memory::our_estimate(w, seeds, 2)),
+        )
         .fold(0.0, f64::max);
-    let paper = all_worlds
+    let paper = compiled
+        .train
+        .iter()
         .map(|w| memory::paper_estimate(w, &shapes, w.steps) * seeds as f64)
         .fold(0.0, f64::max);
     memory::check_fits(
         &format!("learning `{}` with {seeds} seeds", task.name),
         estimate,
-        memory::limit_bytes(),
+        cfg.memory_limit_mib
+            .map_or_else(memory::limit_bytes, |m| m * 1048576.0),
     )?;
 
     let mut weights = RuleWeights::init(&shapes, seeds, cfg.seed, cfg.init_std, device);

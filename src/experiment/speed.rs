@@ -38,7 +38,15 @@ pub fn run(
                 tolerance: 0.0,
                 ..Default::default()
             };
-            let r = learn(&task, &cfg, device, &mut ())?;
+            let r = match learn(&task, &cfg, device, &mut ()) {
+                Ok(r) => r,
+                // A batch too big for memory is a figure too: say so and go on.
+                Err(e @ crate::Error::Memory { .. }) => {
+                    eprintln!("{:<16} seeds {:>4}: refused: {e}", task.name, s);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let row = SpeedRow {
                 task: task.name.clone(),
                 seeds: s,
@@ -128,5 +136,6 @@ pub fn run(
             r.paper_estimate_mib
         ));
     }
+    s.push_str("* peak resident memory of the process so far (VmHWM), not of that row alone\n");
     Ok((rows, s))
 }

@@ -1,0 +1,103 @@
+//! The `dilp` binary: answers, exit codes and located error messages.
+
+use std::process::Command;
+
+fn dilp(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dilp"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run dilp");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_prints_the_sorted_least_model() {
+    let (code, out, _) = dilp(&["run", "datasets/examples/tc.dl"]);
+    assert_eq!(code, 0);
+    let paths: Vec<&str> = out.lines().filter(|l| l.starts_with("path")).collect();
+    assert_eq!(
+        paths,
+        [
+            "path(a,b).",
+            "path(a,c).",
+            "path(a,d).",
+            "path(a,e).",
+            "path(b,c).",
+            "path(b,d).",
+            "path(b,e).",
+            "path(c,d)."
+        ]
+    );
+    for engine in ["naive", "semi-naive", "magic"] {
+        let (code, q, _) = dilp(&[
+            "run",
+            "datasets/examples/tc.dl",
+            "--query",
+            "path(b,X)",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(code, 0);
+        assert_eq!(
+            q.lines().collect::<Vec<_>>(),
+            ["path(b,c).", "path(b,d).", "path(b,e)."],
+            "{engine}"
+        );
+    }
+    let (code, _, err) = dilp(&["run", "datasets/examples/tc.dl", "--stats"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("rounds"), "{err}");
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_located_message() {
+    let dir = std::env::temp_dir().join(format!("dilp-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.dl");
+    let cases = [
+        ("p(a).\nq(X) :- p(X) r(X).\n", ":2:14"),
+        ("p(X) :- q(Y).\n", "unsafe"),
+        ("p(a).\np(a,b).\n", "arity"),
+        ("p(X).\n", "variable"),
+    ];
+    for (text, needle) in cases {
+        std::fs::write(&bad, text).unwrap();
+        let (code, _, err) = dilp(&["run", bad.to_str().unwrap()]);
+        assert_ne!(code, 0, "{text}");
+        assert!(
+            err.contains("bad.dl:") && err.contains(needle),
+            "{text}: {err}"
+        );
+    }
+    let (code, _, err) = dilp(&["run", "/nonexistent/x.dl"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("/nonexistent/x.dl"), "{err}");
+    let (code, _, err) = dilp(&["run", "datasets/examples/tc.dl", "--query", "nosuch(X)"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("<query>"), "{err}");
+    let (code, _, err) = dilp(&["synth", "/nonexistent/task.toml"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("/nonexistent/task.toml"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn synth_solves_a_benchmark_task_and_prints_json() {
+    let (code, out, _) = dilp(&["synth", "experiments/tasks/predecessor.toml", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["solved"], true);
+    assert!(v["program"].as_str().unwrap().contains("succ(Y,X)"));
+}
+
+#[test]
+fn clauses_reports_the_template_sizes() {
+    let (code, out, _) = dilp(&["clauses", "experiments/tasks/even_succ2.toml"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("39 × 1 = 39 clause pairs"), "{out}");
+}
