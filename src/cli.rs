@@ -95,6 +95,9 @@ pub struct LearnArgs {
     /// rmsprop | adam.
     #[arg(long)]
     pub optimizer: Option<String>,
+    /// Early stopping: a seed stops once every training example is within this of its label (0: never).
+    #[arg(long)]
+    pub tolerance: Option<f64>,
     /// Flip this proportion of the training labels first (seeded by --seed).
     #[arg(long)]
     pub noise: Option<f64>,
@@ -251,6 +254,9 @@ impl LearnArgs {
         }
         if let Some(lr) = self.lr {
             c.lr = lr;
+        }
+        if let Some(t) = self.tolerance {
+            c.tolerance = t;
         }
         if let Some(b) = self.batch_size {
             c.batch_size = b;

@@ -41,12 +41,16 @@ pub struct LearnConfig {
     pub seeds: usize,
     /// Seed of the first initialisation; seed `i` of the batch uses `seed + i`.
     pub seed: u64,
-    /// Examples per mini-batch; 0 means every example of the sampled world.
+    /// Examples per mini-batch; 0 means every example of the sampled world. Default 2: the
+    /// paper does not give its size, and on even/odd and even/succ2 (16 seeds, 2000 steps)
+    /// batches of 2 solved 12/16 and 14/16 seeds against 6/16 and fewer with full batches.
     pub batch_size: usize,
     pub tnorm: TNorm,
     pub amalgamation: Amalgamation,
     /// Stop a seed once every training example is within `tolerance` of its label (checked
-    /// every `check_every` steps); 0 disables early stopping.
+    /// every `check_every` steps); 0 (the default) disables early stopping. Off by default
+    /// because it changes outcomes: on even/odd (16 seeds, 2000 steps) a tolerance of 1e-4
+    /// saved half the seed-steps but 8/16 seeds met the validation criterion against 12/16.
     pub tolerance: f64,
     pub check_every: usize,
     /// Read-out threshold on a clause's marginal probability (paper: 0.1).
@@ -69,10 +73,10 @@ impl Default for LearnConfig {
             init_std: 1.0,
             seeds: 1,
             seed: 0,
-            batch_size: 0,
+            batch_size: 2,
             tnorm: TNorm::Product,
             amalgamation: Amalgamation::ProbSum,
-            tolerance: 1e-3,
+            tolerance: 0.0,
             check_every: 50,
             threshold: 0.1,
             success_mse: 1e-4,
