@@ -82,6 +82,8 @@ fn draw_lines<DB: DrawingBackend>(
         .x_label_formatter(&|x| {
             if log_x {
                 format!("{:.0}", 10f64.powf(*x))
+            } else if x1 - x0 > 5.0 {
+                format!("{x:.0}")
             } else {
                 format!("{x:.2}")
             }
