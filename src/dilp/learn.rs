@@ -160,24 +160,34 @@ fn predict(world: &CompiledWorld, probs: &[Tensor], opts: &InferOptions) -> Tens
     infer(world, &world.init, probs, world.steps, opts).index_select(1, &world.example_ids)
 }
 
-/// Per-row mean BCE over every example of every world.
-fn full_loss(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
+/// Per-row mean of `per_example(prediction, label)` over every example of `worlds`.
+fn per_row_mean(
+    worlds: &[CompiledWorld],
+    probs: &[Tensor],
+    opts: &InferOptions,
+    per_example: fn(&Tensor, &Tensor) -> Tensor,
+) -> Vec<f64> {
     let mut sum: Option<Tensor> = None;
     let mut count = 0;
     for w in worlds {
-        let l = bce(&predict(w, probs, opts), &w.labels).sum_dim_intlist(
+        let e = per_example(&predict(w, probs, opts), &w.labels).sum_dim_intlist(
             [1i64].as_slice(),
             false,
             Kind::Float,
         );
         count += w.num_examples;
         sum = Some(match sum {
-            None => l,
-            Some(s) => s + l,
+            None => e,
+            Some(s) => s + e,
         });
     }
     sum.map(|s| to_f64s(&(s / count.max(1) as f64)))
         .unwrap_or_default()
+}
+
+/// Per-row mean BCE over every example of every world.
+fn full_loss(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
+    per_row_mean(worlds, probs, opts, bce)
 }
 
 /// Per-row mean squared error over the validation worlds (the training worlds if none).
@@ -187,20 +197,7 @@ fn validation_mse(task: &CompiledTask, probs: &[Tensor], opts: &InferOptions) ->
     } else {
         &task.validation
     };
-    let mut sum: Option<Tensor> = None;
-    let mut count = 0;
-    for w in worlds {
-        let e = (predict(w, probs, opts) - &w.labels)
-            .square()
-            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-        count += w.num_examples;
-        sum = Some(match sum {
-            None => e,
-            Some(s) => s + e,
-        });
-    }
-    sum.map(|s| to_f64s(&(s / count.max(1) as f64)))
-        .unwrap_or_default()
+    per_row_mean(worlds, probs, opts, |p, y| (p - y).square())
 }
 
 /// Largest |prediction − label| per row over the training worlds.
