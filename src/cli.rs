@@ -135,6 +135,9 @@ pub enum BenchCommand {
         seeds: usize,
         #[arg(long)]
         steps: Option<usize>,
+        /// Comma-separated proportions of flipped labels (default: the paper's 13).
+        #[arg(long)]
+        rho: Option<String>,
         #[arg(long)]
         only: Option<String>,
         #[arg(long, default_value = "experiments/tasks")]

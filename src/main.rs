@@ -230,6 +230,7 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             dir,
             device: d,
             out,
+            rho,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
             let cfg = LearnConfig {
@@ -237,10 +238,25 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
                 steps: steps.unwrap_or(6000),
                 ..Default::default()
             };
+            let rhos: Vec<f64> = match rho {
+                None => paper::NOISE_RHO.to_vec(),
+                Some(list) => list
+                    .split(',')
+                    .map(|r| {
+                        r.trim()
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|x| (0.0..=1.0).contains(x))
+                            .ok_or_else(|| {
+                                anyhow::anyhow!("--rho: `{r}` is not a proportion in [0, 1]")
+                            })
+                    })
+                    .collect::<Result<_>>()?,
+            };
             let (_, table) = noise::run(
                 &dir,
                 only.as_deref(),
-                &paper::NOISE_RHO,
+                &rhos,
                 &cfg,
                 device(&d)?,
                 &out.unwrap_or_else(|| results.join("table4")),
