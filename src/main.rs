@@ -11,7 +11,8 @@ use std::path::Path;
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
-        eprintln!("error: {e:#}");
+        // Our errors carry their cause in the message already, so print the outer one only.
+        eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
