@@ -227,10 +227,21 @@ pub fn sweep(opts: &SweepOptions) -> Result<String> {
     write_json(&opts.out.join("sweep.json"), &reports)?;
     plot_sweep(&opts.out)?;
     summary.push_str(&table(&reports));
-    if let Some(best) = reports
-        .iter()
-        .max_by(|a, b| a.dilp_heldout_acc.total_cmp(&b.dilp_heldout_acc))
-    {
+    // The most telling program: from the largest held-out proportion, its best run there
+    // (a run with nothing held out has no held-out accuracy to rank by).
+    let rank = |r: &MnistRunReport| {
+        let acc = if r.dilp_heldout_acc.is_nan() {
+            r.dilp_seen_acc
+        } else {
+            r.dilp_heldout_acc
+        };
+        (r.held_out, acc)
+    };
+    if let Some(best) = reports.iter().max_by(|a, b| {
+        let (ha, aa) = rank(a);
+        let (hb, ab) = rank(b);
+        ha.total_cmp(&hb).then(aa.total_cmp(&ab))
+    }) {
         summary.push_str(&format!(
             "\nlearned program (h={}, run seed {}; correct on {}/100 digit pairs by the Datalog engine):\n{}",
             best.held_out, best.seed, best.engine_pairs_correct, best.program
