@@ -114,6 +114,8 @@ fn finetune_sends_rule_gradients_into_the_conv_net() {
 
 #[test]
 fn tiny_end_to_end_run_beats_chance() {
+    // One thread: LibTorch's spinning worker threads slow to a crawl on a shared 2-core machine.
+    tch::set_num_threads(1);
     let data = mnist().subset(3000, 1000).unwrap();
     let cfg = PretrainConfig {
         net: ConvNetConfig {
@@ -126,7 +128,7 @@ fn tiny_end_to_end_run_beats_chance() {
         batch_size: 32,
         warmup_steps: 20,
         seed: 1,
-        threads: Some(2),
+        threads: Some(1),
         ..Default::default()
     };
     let report = pretrain(&cfg, &data, Device::Cpu, &mut |_| {}).unwrap();
