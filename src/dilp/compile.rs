@@ -5,7 +5,7 @@
 use super::grid::TemplateGrid;
 use crate::ilp::{self, ClauseSet, GroundIndex, Task, World};
 use std::ops::Range;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 /// One intensional predicate in one world.
 #[derive(Debug)]
@@ -108,9 +108,4 @@ impl CompiledTask {
             .map(|cs| (cs.templates[0].len(), cs.templates[1].len().max(1)))
             .collect()
     }
-}
-
-/// A `[B, n]` float tensor of zeros, for callers that build valuations by hand.
-pub fn zeros(batch: usize, n: usize, device: Device) -> Tensor {
-    Tensor::zeros([batch as i64, n as i64], (Kind::Float, device))
 }

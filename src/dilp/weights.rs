@@ -67,10 +67,6 @@ impl RuleWeights {
         RuleWeights { tensors }
     }
 
-    pub fn batch(&self) -> usize {
-        self.tensors.first().map_or(0, |t| t.size()[0] as usize)
-    }
-
     /// Softmax over each whole matrix: `[S, K1, K2]` distributions over clause pairs.
     pub fn probs(&self) -> Vec<Tensor> {
         self.tensors.iter().map(pair_softmax).collect()
