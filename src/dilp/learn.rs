@@ -5,11 +5,13 @@
 
 use super::compile::{CompiledTask, CompiledWorld};
 use super::infer::{infer, InferOptions};
+use super::kernel::SparseWorld;
 use super::memory;
+use super::native::{NativeTrainer, SeedSlot};
 use super::readout::{read_out, ReadOut};
 use super::weights::RuleWeights;
 use super::{Amalgamation, TNorm};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ilp::{check_program, program_text, Task};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,32 @@ pub enum Optimizer {
     Rmsprop,
     /// Adam (β = 0.9, 0.999; ε = 1e-8).
     Adam,
+}
+
+/// Which implementation trains the rule weights. Both compute the same model and the same
+/// gradients (a test holds them together); they differ in speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The CPU kernel on the CPU with the product t-norm, LibTorch otherwise.
+    #[default]
+    Auto,
+    /// The hand-written sparse CPU kernel (product t-norm only).
+    Native,
+    /// LibTorch tensors and autograd, on any device.
+    Torch,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(Backend::Auto),
+            "native" | "cpu-kernel" => Ok(Backend::Native),
+            "torch" => Ok(Backend::Torch),
+            _ => Err(format!("unknown backend `{s}` (auto, native, torch)")),
+        }
+    }
 }
 
 /// Settings of one learning run. Defaults are the paper's where it gives them.
@@ -62,6 +90,8 @@ pub struct LearnConfig {
     /// Refuse runs estimated above this many MiB (default: `DILP_MEMORY_MIB`, else 80% of the
     /// available memory).
     pub memory_limit_mib: Option<f64>,
+    /// Training implementation (default `auto`: the CPU kernel where it applies).
+    pub backend: Backend,
 }
 
 impl Default for LearnConfig {
@@ -82,6 +112,7 @@ impl Default for LearnConfig {
             success_mse: 1e-4,
             pair_chunk: 1 << 22,
             memory_limit_mib: None,
+            backend: Backend::Auto,
         }
     }
 }
@@ -137,6 +168,8 @@ pub struct LearnReport {
     pub seed_steps_saved: usize,
     pub threads: i32,
     pub device: String,
+    /// `native` or `torch`: the implementation that trained.
+    pub backend: String,
     pub paper_memory_mib: f64,
     pub estimated_memory_mib: f64,
     pub peak_rss_mib: f64,
@@ -272,6 +305,121 @@ impl OptState {
     }
 }
 
+fn to_f32s(t: &Tensor) -> Vec<f32> {
+    Vec::<f32>::try_from(&t.to_kind(Kind::Float).to_device(Device::Cpu).reshape([-1]))
+        .unwrap_or_default()
+}
+
+/// The mini-batch loss of each seed still training.
+enum StepLoss {
+    Tensor(Tensor),
+    Values(Vec<f64>),
+}
+
+impl StepLoss {
+    fn mean(&self) -> f64 {
+        match self {
+            StepLoss::Tensor(t) => f64::try_from(t.mean(Kind::Float)).unwrap_or(f64::NAN),
+            StepLoss::Values(v) => v.iter().sum::<f64>() / v.len().max(1) as f64,
+        }
+    }
+}
+
+/// The seeds being trained, by either implementation.
+enum Trainer {
+    Torch {
+        weights: RuleWeights,
+        state: OptState,
+    },
+    Native {
+        trainer: NativeTrainer,
+        worlds: Vec<SparseWorld>,
+        shapes: Vec<(usize, usize)>,
+    },
+}
+
+impl Trainer {
+    fn step(
+        &mut self,
+        world: &CompiledWorld,
+        w_idx: usize,
+        pick: &[usize],
+        cfg: &LearnConfig,
+        opts: &InferOptions,
+    ) -> StepLoss {
+        match self {
+            Trainer::Torch { weights, state } => {
+                let device = world.init.device();
+                let (ids, labels) = if pick.len() == world.num_examples {
+                    (
+                        world.example_ids.shallow_clone(),
+                        world.labels.shallow_clone(),
+                    )
+                } else {
+                    let pick: Vec<i64> = pick.iter().map(|&i| i as i64).collect();
+                    let pick = Tensor::from_slice(&pick).to_device(device);
+                    (
+                        world.example_ids.index_select(0, &pick),
+                        world.labels.index_select(0, &pick),
+                    )
+                };
+                let probs = weights.probs();
+                let a = infer(world, &world.init, &probs, world.steps, opts);
+                let per_seed = bce(&a.index_select(1, &ids), &labels).mean_dim(
+                    [1i64].as_slice(),
+                    false,
+                    Kind::Float,
+                );
+                per_seed.sum(Kind::Float).backward();
+                state.update(weights, cfg.optimizer, cfg.lr);
+                StepLoss::Tensor(per_seed.detach())
+            }
+            Trainer::Native {
+                trainer, worlds, ..
+            } => StepLoss::Values(trainer.step(&worlds[w_idx], pick, cfg)),
+        }
+    }
+
+    /// The current weights of the active seeds, `[S, K1, K2]` per predicate.
+    fn weights(&self, device: Device) -> RuleWeights {
+        match self {
+            Trainer::Torch { weights, .. } => RuleWeights {
+                tensors: weights.tensors.iter().map(|t| t.detach()).collect(),
+            },
+            Trainer::Native {
+                trainer, shapes, ..
+            } => RuleWeights {
+                tensors: shapes
+                    .iter()
+                    .enumerate()
+                    .map(|(p, &(k1, k2))| {
+                        let data: Vec<f32> = trainer
+                            .slots
+                            .iter()
+                            .flat_map(|s| s.weights[p].iter().copied())
+                            .collect();
+                        Tensor::from_slice(&data)
+                            .view([trainer.slots.len() as i64, k1 as i64, k2 as i64])
+                            .to_device(device)
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    fn retain(&mut self, keep: &[usize], device: Device) {
+        match self {
+            Trainer::Torch { weights, state } => {
+                let idx: Vec<i64> = keep.iter().map(|&i| i as i64).collect();
+                let idx = Tensor::from_slice(&idx).to_device(device);
+                *weights = weights.select(&idx);
+                *state = state.select(&idx);
+            }
+            Trainer::Native { trainer, .. } => trainer.retain(keep),
+        }
+    }
+}
+
 /// Learns `task` with `cfg` on `device`.
 pub fn learn(
     task: &Task,
@@ -313,8 +461,44 @@ pub fn learn(
             .map_or_else(memory::limit_bytes, |m| m * 1048576.0),
     )?;
 
-    let mut weights = RuleWeights::init(&shapes, seeds, cfg.seed, cfg.init_std, device);
-    let mut state = OptState::new(&weights, cfg.optimizer);
+    let native = match cfg.backend {
+        Backend::Torch => false,
+        Backend::Auto => device == Device::Cpu && cfg.tnorm == TNorm::Product,
+        Backend::Native if cfg.tnorm != TNorm::Product => return Err(Error::Config(format!(
+            "the native backend implements the product t-norm only, not {:?}; use --backend torch",
+            cfg.tnorm
+        ))),
+        Backend::Native => true,
+    };
+    let init = RuleWeights::init(&shapes, seeds, cfg.seed, cfg.init_std, device);
+    let mut trainer = if native {
+        let worlds = task
+            .train
+            .iter()
+            .map(|w| SparseWorld::new(task, &compiled.clause_sets, w))
+            .collect();
+        let slots = (0..seeds)
+            .map(|s| {
+                let w = init
+                    .tensors
+                    .iter()
+                    .map(|t| to_f32s(&t.get(s as i64)))
+                    .collect();
+                SeedSlot::new(w, cfg.optimizer)
+            })
+            .collect();
+        let threads = usize::try_from(tch::get_num_threads()).unwrap_or(1);
+        Trainer::Native {
+            trainer: NativeTrainer::new(slots, threads),
+            worlds,
+            shapes: shapes.clone(),
+        }
+    } else {
+        Trainer::Torch {
+            state: OptState::new(&init, cfg.optimizer),
+            weights: init,
+        }
+    };
     let mut active: Vec<usize> = (0..seeds).collect();
     let mut finals: Vec<Option<Vec<Tensor>>> = (0..seeds).map(|_| None).collect();
     let mut trained = vec![cfg.steps; seeds];
@@ -327,36 +511,21 @@ pub fn learn(
         if active.is_empty() {
             break;
         }
-        let world = &compiled.train[rng.below(compiled.train.len())];
-        let (ids, labels) = if cfg.batch_size == 0 || cfg.batch_size >= world.num_examples {
-            (
-                world.example_ids.shallow_clone(),
-                world.labels.shallow_clone(),
-            )
+        let w_idx = rng.below(compiled.train.len());
+        let num_examples = compiled.train[w_idx].num_examples;
+        let pick: Vec<usize> = if cfg.batch_size == 0 || cfg.batch_size >= num_examples {
+            (0..num_examples).collect()
         } else {
-            let pick: Vec<i64> = rng
-                .sample(world.num_examples, cfg.batch_size)
-                .into_iter()
-                .map(|i| i as i64)
-                .collect();
-            let pick = Tensor::from_slice(&pick).to_device(device);
-            (
-                world.example_ids.index_select(0, &pick),
-                world.labels.index_select(0, &pick),
-            )
+            rng.sample(num_examples, cfg.batch_size)
         };
-        let probs = weights.probs();
-        let a = infer(world, &world.init, &probs, world.steps, &opts);
-        let per_seed =
-            bce(&a.index_select(1, &ids), &labels).mean_dim([1i64].as_slice(), false, Kind::Float);
-        per_seed.sum(Kind::Float).backward();
-        state.update(&mut weights, cfg.optimizer, cfg.lr);
+        let loss = trainer.step(&compiled.train[w_idx], w_idx, &pick, cfg, &opts);
         seed_steps += active.len();
         steps_run = step + 1;
 
         let last = step + 1 == cfg.steps;
         if cfg.tolerance > 0.0 && cfg.check_every > 0 && (step + 1) % cfg.check_every == 0 && !last
         {
+            let weights = trainer.weights(device);
             let probs = tch::no_grad(|| weights.probs());
             let err = tch::no_grad(|| max_train_error(&compiled.train, &probs, &opts));
             let done: Vec<usize> = (0..active.len())
@@ -366,49 +535,32 @@ pub fn learn(
                 let mse = tch::no_grad(|| validation_mse(&compiled, &probs, &opts));
                 for &i in &done {
                     let s = active[i];
-                    finals[s] = Some(
-                        weights
-                            .tensors
-                            .iter()
-                            .map(|w| w.detach().get(i as i64).unsqueeze(0))
-                            .collect(),
-                    );
+                    finals[s] = Some(weights.row(i));
                     trained[s] = step + 1;
                     converged += 1;
                     solved_early += usize::from(mse[i] < cfg.success_mse);
                 }
-                let keep: Vec<i64> = (0..active.len())
-                    .filter(|i| !done.contains(i))
-                    .map(|i| i as i64)
-                    .collect();
-                active = keep.iter().map(|&i| active[i as usize]).collect();
+                let keep: Vec<usize> = (0..active.len()).filter(|i| !done.contains(i)).collect();
+                active = keep.iter().map(|&i| active[i]).collect();
                 if !active.is_empty() {
-                    let keep = Tensor::from_slice(&keep).to_device(device);
-                    weights = weights.select(&keep);
-                    state = state.select(&keep);
+                    trainer.retain(&keep, device);
                 }
             }
         }
         if step % 10 == 0 || last || active.is_empty() {
-            let loss = f64::try_from(per_seed.mean(Kind::Float)).unwrap_or(f64::NAN);
             observer.on_progress(&Progress {
                 step: step + 1,
                 steps: cfg.steps,
-                loss,
+                loss: loss.mean(),
                 active: active.len(),
                 converged,
                 solved: solved_early,
             });
         }
     }
+    let weights = trainer.weights(device);
     for (i, &s) in active.iter().enumerate() {
-        finals[s] = Some(
-            weights
-                .tensors
-                .iter()
-                .map(|w| w.detach().get(i as i64).unsqueeze(0))
-                .collect(),
-        );
+        finals[s] = Some(weights.row(i));
     }
     let train_seconds = start.elapsed().as_secs_f64();
 
@@ -470,6 +622,7 @@ pub fn learn(
         seed_steps_saved: seeds * steps_run - seed_steps,
         threads: tch::get_num_threads(),
         device: format!("{device:?}"),
+        backend: if native { "native" } else { "torch" }.to_string(),
         paper_memory_mib: paper / 1048576.0,
         estimated_memory_mib: estimate / 1048576.0,
         peak_rss_mib: memory::peak_rss_bytes().unwrap_or(0.0) / 1048576.0,

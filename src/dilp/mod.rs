@@ -9,8 +9,10 @@
 pub mod compile;
 pub mod grid;
 pub mod infer;
+pub mod kernel;
 pub mod learn;
 pub mod memory;
+pub mod native;
 pub mod readout;
 pub mod reference;
 pub mod weights;
@@ -18,7 +20,7 @@ pub mod weights;
 pub use compile::{CompiledPred, CompiledTask, CompiledWorld};
 pub use grid::TemplateGrid;
 pub use infer::{infer, InferOptions};
-pub use learn::{learn, LearnConfig, LearnObserver, LearnReport, Progress};
+pub use learn::{learn, Backend, LearnConfig, LearnObserver, LearnReport, Progress};
 pub use weights::RuleWeights;
 
 use serde::{Deserialize, Serialize};

@@ -72,6 +72,14 @@ impl RuleWeights {
         self.tensors.iter().map(pair_softmax).collect()
     }
 
+    /// Row `i` of every matrix, as `[1, K1, K2]` detached tensors.
+    pub fn row(&self, i: usize) -> Vec<Tensor> {
+        self.tensors
+            .iter()
+            .map(|w| w.detach().get(i as i64).unsqueeze(0))
+            .collect()
+    }
+
     /// The rows `keep` of every matrix (detached, as new leaves).
     pub fn select(&self, keep: &Tensor) -> RuleWeights {
         RuleWeights {
