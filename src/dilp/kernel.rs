@@ -25,6 +25,10 @@ pub struct SparseTemplate {
     /// Groundings of clause `j` at head `h` are `pairs[offsets[h * k + j]..offsets[h * k + j + 1]]`.
     offsets: Vec<u32>,
     pairs: Vec<[u32; 2]>,
+    /// Clauses with at least one live grounding at head `h`:
+    /// `active[active_at[h]..active_at[h + 1]]`, increasing. The others are 0 there forever.
+    active_at: Vec<u32>,
+    active: Vec<u32>,
 }
 
 impl SparseTemplate {
@@ -47,13 +51,73 @@ impl SparseTemplate {
                 offsets.push(pairs.len() as u32);
             }
         }
-        Some(SparseTemplate {
+        let mut t = SparseTemplate {
             k: clauses.len(),
             heads,
             width,
             offsets,
             pairs,
-        })
+            active_at: Vec::new(),
+            active: Vec::new(),
+        };
+        t.index_active();
+        Some(t)
+    }
+
+    fn index_active(&mut self) {
+        self.active_at = vec![0];
+        self.active.clear();
+        for h in 0..self.heads {
+            for j in 0..self.k {
+                if !self.cell(h, j).is_empty() {
+                    self.active.push(j as u32);
+                }
+            }
+            self.active_at.push(self.active.len() as u32);
+        }
+    }
+
+    /// Drops groundings that use an atom outside `live`.
+    fn prune(&mut self, live: &[bool]) {
+        let mut offsets = Vec::with_capacity(self.offsets.len());
+        let mut pairs = Vec::with_capacity(self.pairs.len());
+        offsets.push(0);
+        for i in 0..self.heads * self.k {
+            let r = &self.pairs[self.offsets[i] as usize..self.offsets[i + 1] as usize];
+            pairs.extend(
+                r.iter()
+                    .filter(|[x, y]| live[*x as usize] && live[*y as usize]),
+            );
+            offsets.push(pairs.len() as u32);
+        }
+        self.offsets = offsets;
+        self.pairs = pairs;
+        self.index_active();
+    }
+
+    /// Marks head atoms (block starting at `start`) that some live grounding can derive.
+    fn derive(&self, start: usize, live: &mut [bool]) -> bool {
+        let mut changed = false;
+        for h in 0..self.heads {
+            if live[start + h] {
+                continue;
+            }
+            let any = (0..self.k).any(|j| {
+                self.cell(h, j)
+                    .iter()
+                    .any(|[x, y]| live[*x as usize] && live[*y as usize])
+            });
+            if any {
+                live[start + h] = true;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// The clauses that can be non-zero at head `h`.
+    fn active_at(&self, h: usize) -> &[u32] {
+        &self.active[self.active_at[h] as usize..self.active_at[h + 1] as usize]
     }
 
     /// Live groundings kept, out of `heads × k × width`.
@@ -67,49 +131,70 @@ impl SparseTemplate {
     }
 
     /// `f[h * k + j] = F_j(a)` at head `h`.
-    fn forward(&self, a: &[f32], f: &mut [f32]) {
-        for (i, out) in f.iter_mut().enumerate().take(self.heads * self.k) {
+    fn forward(&self, a: &[f32], f: &mut [f32], arg: &mut [u32]) {
+        for (i, (out, arg)) in f.iter_mut().zip(arg.iter_mut()).enumerate() {
             let r = &self.pairs[self.offsets[i] as usize..self.offsets[i + 1] as usize];
-            *out = r
-                .iter()
-                .map(|&[x, y]| a[x as usize] * a[y as usize])
-                .fold(0.0, f32::max);
+            // The max, its first position and how many cells attain it (LibTorch shares the
+            // gradient among all of them, the pruned zero cells included).
+            let (mut m, mut at, mut ties) = (0f32, NONE, 0u32);
+            for (g, &[x, y]) in r.iter().enumerate() {
+                let v = a[x as usize] * a[y as usize];
+                if v > m {
+                    (m, at, ties) = (v, g as u32, 1);
+                } else if v == m {
+                    if at == NONE {
+                        at = g as u32;
+                    }
+                    ties += 1;
+                }
+            }
+            if m == 0.0 {
+                ties += (self.width - r.len()) as u32;
+            }
+            *out = m;
+            *arg = if ties == 1 { at } else { NONE };
         }
     }
 
-    /// Adds `∂L/∂a` to `ga` given `gf = ∂L/∂f` (same layout as `forward`'s output).
-    fn backward(&self, a: &[f32], gf: &[f32], ga: &mut [f32]) {
-        for h in 0..self.heads {
-            for j in 0..self.k {
-                let g = gf[h * self.k + j];
-                if g == 0.0 {
-                    continue;
-                }
-                let r = self.cell(h, j);
-                let m = r
-                    .iter()
-                    .map(|&[x, y]| a[x as usize] * a[y as usize])
-                    .fold(0.0, f32::max);
-                let mut ties = r
-                    .iter()
-                    .filter(|&&[x, y]| a[x as usize] * a[y as usize] == m)
-                    .count();
-                if m == 0.0 {
-                    ties += self.width - r.len();
-                }
-                let share = g / ties as f32;
-                for &[x, y] in r {
-                    let (x, y) = (x as usize, y as usize);
-                    if a[x] * a[y] == m {
-                        let (ax, ay) = (a[x], a[y]);
-                        ga[x] += share * ay;
-                        ga[y] += share * ax;
-                    }
+    /// Adds `∂L/∂a` to `ga` given `gf = ∂L/∂f` (same layout as `forward`'s output) and the
+    /// forward pass's values `f` and unique argmax positions `arg`.
+    fn backward(&self, a: &[f32], f: &[f32], arg: &[u32], gf: &[f32], ga: &mut [f32]) {
+        for (i, &g) in gf.iter().enumerate() {
+            if g == 0.0 {
+                continue;
+            }
+            let r = &self.pairs[self.offsets[i] as usize..self.offsets[i + 1] as usize];
+            if arg[i] != NONE {
+                let [x, y] = r[arg[i] as usize];
+                let (x, y) = (x as usize, y as usize);
+                let (ax, ay) = (a[x], a[y]);
+                ga[x] += g * ay;
+                ga[y] += g * ax;
+                continue;
+            }
+            let m = f[i];
+            let mut ties = r
+                .iter()
+                .filter(|&&[x, y]| a[x as usize] * a[y as usize] == m)
+                .count();
+            if m == 0.0 {
+                ties += self.width - r.len();
+            }
+            let share = g / ties as f32;
+            for &[x, y] in r {
+                let (x, y) = (x as usize, y as usize);
+                if a[x] * a[y] == m {
+                    let (ax, ay) = (a[x], a[y]);
+                    ga[x] += share * ay;
+                    ga[y] += share * ax;
                 }
             }
         }
     }
 }
+
+/// "No unique argmax" in [`Tape`]'s argmax positions.
+const NONE: u32 = u32::MAX;
 
 /// One intensional predicate: its block of atoms and its one or two templates.
 #[derive(Debug, Clone)]
@@ -149,7 +234,7 @@ impl SparseWorld {
         let fixed = clause_sets
             .first()
             .map_or(n, |cs| index.pred_range(cs.pred).start);
-        let preds = clause_sets
+        let preds: Vec<SparsePred> = clause_sets
             .iter()
             .map(|cs| {
                 let range = index.pred_range(cs.pred);
@@ -166,6 +251,26 @@ impl SparseWorld {
                 }
             })
             .collect();
+        // Atoms no program in the templates can ever make non-zero: the fixpoint of "derivable
+        // from live atoms by some clause", starting from the background.
+        let mut preds: Vec<SparsePred> = preds;
+        let mut live: Vec<bool> = init.iter().map(|&x| x > 0.0).collect();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for p in &preds {
+                changed |= p.t1.derive(p.start, &mut live);
+                if let Some(t2) = &p.t2 {
+                    changed |= t2.derive(p.start, &mut live);
+                }
+            }
+        }
+        for p in &mut preds {
+            p.t1.prune(&live);
+            if let Some(t2) = &mut p.t2 {
+                t2.prune(&live);
+            }
+        }
         let ex = ilp::examples(world, &index);
         SparseWorld {
             n,
@@ -176,6 +281,22 @@ impl SparseWorld {
             preds,
             steps: world.steps,
         }
+    }
+
+    /// Bytes of one seed's [`Tape`] on this world.
+    pub fn tape_bytes(&self) -> f64 {
+        let (t, n, ni) = (self.steps, self.n, self.n - self.fixed);
+        let floats = (t + 1) * n + 2 * t * self.f_len() + t * ni + 4 * n + 2 * self.f_len();
+        4.0 * floats as f64
+    }
+
+    /// Bytes of the compiled groundings.
+    pub fn compiled_bytes(&self) -> f64 {
+        self.preds
+            .iter()
+            .flat_map(|p| std::iter::once(&p.t1).chain(&p.t2))
+            .map(|t| 8.0 * t.live() as f64 + 8.0 * (t.heads * t.k) as f64)
+            .sum()
     }
 
     /// Floats of clause values per step.
@@ -194,6 +315,8 @@ pub struct Tape {
     a: Vec<f32>,
     /// Clause values per step.
     f: Vec<f32>,
+    /// Per clause value, the grounding that attains it when it is the only one.
+    arg: Vec<u32>,
     /// New conclusions `s_t` per step, over the intensional block.
     s: Vec<f32>,
     ga: Vec<f32>,
@@ -208,76 +331,138 @@ impl Tape {
     }
 }
 
-/// Σ_jk p[j,k] · max(f1[h,j], f2[h,k]) for every head `h`.
-fn mix(p: &[f32], pred: &SparsePred, f1: &[f32], f2: Option<&[f32]>, out: &mut [f32]) {
+/// Row sums (`k1`) then column sums (`k2`) of a predicate's pair distribution.
+fn pair_sums(p: &[f32], k1: usize, k2: usize) -> Vec<f32> {
+    let mut out = vec![0f32; k1 + k2];
+    for j in 0..k1 {
+        for k in 0..k2 {
+            out[j] += p[j * k2 + k];
+            out[k1 + k] += p[j * k2 + k];
+        }
+    }
+    out
+}
+
+/// `Σ_jk p[j,k] · max(f1[h,j], f2[h,k])` for every head `h`. Only clauses active at `h` are
+/// visited: a clause that is 0 at `h` contributes the other side's value times its row (or
+/// column) mass, which the pair sums give without a loop.
+fn mix(
+    p: &[f32],
+    sums: &[f32],
+    pred: &SparsePred,
+    f1: &[f32],
+    f2: Option<&[f32]>,
+    out: &mut [f32],
+) {
     let (k1, k2) = (pred.k1, pred.k2);
+    let (rows, cols) = sums.split_at(k1);
+    let mut col = Vec::new();
     for (h, o) in out.iter_mut().enumerate() {
-        let r1 = &f1[h * k1..(h + 1) * k1];
-        *o = match f2 {
-            None => r1.iter().zip(p).map(|(f, w)| f * w).sum(),
-            Some(f2) => {
-                let r2 = &f2[h * k2..(h + 1) * k2];
-                let mut acc = 0f32;
-                for (j, &x) in r1.iter().enumerate() {
-                    let row = &p[j * k2..(j + 1) * k2];
-                    acc += row.iter().zip(r2).map(|(w, &y)| w * x.max(y)).sum::<f32>();
-                }
-                acc
-            }
+        let x = &f1[h * k1..(h + 1) * k1];
+        let js = pred.t1.active_at(h);
+        let (Some(f2), Some(t2)) = (f2, pred.t2.as_ref()) else {
+            *o = js.iter().map(|&j| p[j as usize] * x[j as usize]).sum();
+            continue;
         };
+        let y = &f2[h * k2..(h + 1) * k2];
+        let ks = t2.active_at(h);
+        col.clear();
+        col.resize(ks.len(), 0f32);
+        let mut acc = 0f32;
+        for &j in js {
+            let (j, row) = (j as usize, &p[j as usize * k2..(j as usize + 1) * k2]);
+            let xj = x[j];
+            let mut mass = 0f32;
+            for (c, &k) in col.iter_mut().zip(ks) {
+                let w = row[k as usize];
+                acc += w * xj.max(y[k as usize]);
+                mass += w;
+                *c += w;
+            }
+            acc += xj * (rows[j] - mass);
+        }
+        for (c, &k) in col.iter().zip(ks) {
+            acc += y[k as usize] * (cols[k as usize] - c);
+        }
+        *o = acc;
     }
 }
 
-/// Backward of [`mix`]: adds to `gp`, writes `gf1` and `gf2`.
+/// Gradients that [`mix_backward`] adds to a whole row or column of `∂L/∂p` at once.
+struct PairGrad {
+    rows: Vec<f32>,
+    cols: Vec<f32>,
+}
+
+/// Backward of [`mix`]: adds to `gp` (block terms) and `acc` (row/column terms), writes `gf1`
+/// and `gf2`. Ties split the gradient in half, as LibTorch's `maximum` does.
 #[allow(clippy::too_many_arguments)]
 fn mix_backward(
     p: &[f32],
+    sums: &[f32],
     pred: &SparsePred,
     f1: &[f32],
     f2: Option<&[f32]>,
     gs: &[f32],
     gp: &mut [f32],
+    acc: &mut PairGrad,
     gf1: &mut [f32],
     gf2: &mut [f32],
 ) {
     let (k1, k2) = (pred.k1, pred.k2);
+    let (rows, cols) = sums.split_at(k1);
+    let half = |v: f32| if v > 0.0 { 1.0 } else { 0.5 };
     gf1.fill(0.0);
     gf2.fill(0.0);
+    let mut col = Vec::new();
     for (h, &g) in gs.iter().enumerate() {
         if g == 0.0 {
             continue;
         }
-        let r1 = &f1[h * k1..(h + 1) * k1];
-        match f2 {
-            None => {
-                for j in 0..k1 {
-                    gp[j] += g * r1[j];
-                    gf1[h * k1 + j] += g * p[j];
+        let x = &f1[h * k1..(h + 1) * k1];
+        let js = pred.t1.active_at(h);
+        let (Some(f2), Some(t2)) = (f2, pred.t2.as_ref()) else {
+            for &j in js {
+                let j = j as usize;
+                gp[j] += g * x[j];
+                gf1[h * k1 + j] = g * p[j];
+            }
+            continue;
+        };
+        let y = &f2[h * k2..(h + 1) * k2];
+        let ks = t2.active_at(h);
+        let g2 = &mut gf2[h * k2..(h + 1) * k2];
+        col.clear();
+        col.resize(ks.len(), 0f32);
+        for &j in js {
+            let j = j as usize;
+            let (row, gp_row) = (&p[j * k2..(j + 1) * k2], &mut gp[j * k2..(j + 1) * k2]);
+            let xj = x[j];
+            let (mut mass, mut g1) = (0f32, 0f32);
+            for (c, &k) in col.iter_mut().zip(ks) {
+                let k = k as usize;
+                let (w, yk) = (row[k], y[k]);
+                mass += w;
+                *c += w;
+                // With the row term g·x and the column term g·y, the pair gets g·max(x, y).
+                gp_row[k] -= g * xj.min(yk);
+                let wg = g * w;
+                if xj > yk {
+                    g1 += wg;
+                } else if yk > xj {
+                    g2[k] += wg;
+                } else {
+                    g1 += 0.5 * wg;
+                    g2[k] += 0.5 * wg;
                 }
             }
-            Some(f2) => {
-                let r2 = &f2[h * k2..(h + 1) * k2];
-                let g2 = &mut gf2[h * k2..(h + 1) * k2];
-                for (j, &x) in r1.iter().enumerate() {
-                    let row = &p[j * k2..(j + 1) * k2];
-                    let gp_row = &mut gp[j * k2..(j + 1) * k2];
-                    let mut g1 = 0f32;
-                    for k in 0..k2 {
-                        let y = r2[k];
-                        let w = g * row[k];
-                        gp_row[k] += g * x.max(y);
-                        if x > y {
-                            g1 += w;
-                        } else if y > x {
-                            g2[k] += w;
-                        } else {
-                            g1 += 0.5 * w;
-                            g2[k] += 0.5 * w;
-                        }
-                    }
-                    gf1[h * k1 + j] += g1;
-                }
-            }
+            acc.rows[j] += g * xj;
+            gf1[h * k1 + j] = g1 + g * (rows[j] - mass) * half(xj);
+        }
+        for (c, &k) in col.iter().zip(ks) {
+            let k = k as usize;
+            acc.cols[k] += g * y[k];
+            g2[k] += g * (cols[k] - c) * half(y[k]);
         }
     }
 }
@@ -289,26 +474,35 @@ pub fn forward(world: &SparseWorld, probs: &[&[f32]], amalg: Amalgamation, tape:
     let ni = n - world.fixed;
     tape.a.resize((t_max + 1) * n, 0.0);
     tape.f.resize(t_max * fl, 0.0);
+    tape.arg.resize(t_max * fl, NONE);
     tape.s.resize(t_max * ni, 0.0);
     tape.a[..n].copy_from_slice(&world.init);
+    let sums: Vec<Vec<f32>> = world
+        .preds
+        .iter()
+        .zip(probs)
+        .map(|(pred, p)| pair_sums(p, pred.k1, pred.k2))
+        .collect();
     for t in 0..t_max {
         let (done, rest) = tape.a.split_at_mut((t + 1) * n);
         let a = &done[t * n..];
         let next = &mut rest[..n];
         let f = &mut tape.f[t * fl..(t + 1) * fl];
+        let arg = &mut tape.arg[t * fl..(t + 1) * fl];
         let s = &mut tape.s[t * ni..(t + 1) * ni];
         let mut off = 0;
-        for (pred, p) in world.preds.iter().zip(probs) {
+        for ((pred, p), sums) in world.preds.iter().zip(probs).zip(&sums) {
             let l1 = pred.heads * pred.k1;
             let l2 = pred.t2.as_ref().map_or(0, |t| pred.heads * t.k);
             let (f1, tail) = f[off..off + l1 + l2].split_at_mut(l1);
-            pred.t1.forward(a, f1);
+            let (arg1, arg2) = arg[off..off + l1 + l2].split_at_mut(l1);
+            pred.t1.forward(a, f1, arg1);
             if let Some(t2) = &pred.t2 {
-                t2.forward(a, tail);
+                t2.forward(a, tail, arg2);
             }
             let f2 = pred.t2.as_ref().map(|_| &*tail);
             let lo = pred.start - world.fixed;
-            mix(p, pred, f1, f2, &mut s[lo..lo + pred.heads]);
+            mix(p, sums, pred, f1, f2, &mut s[lo..lo + pred.heads]);
             off += l1 + l2;
         }
         next[..world.fixed].copy_from_slice(&a[..world.fixed]);
@@ -347,10 +541,25 @@ pub fn backward(
     tape.gf.resize(2 * gf_len, 0.0);
     tape.ga_next.copy_from_slice(g_last);
     let mut gs = vec![0f32; ni];
+    let sums: Vec<Vec<f32>> = world
+        .preds
+        .iter()
+        .zip(probs)
+        .map(|(pred, p)| pair_sums(p, pred.k1, pred.k2))
+        .collect();
+    let mut acc: Vec<PairGrad> = world
+        .preds
+        .iter()
+        .map(|p| PairGrad {
+            rows: vec![0.0; p.k1],
+            cols: vec![0.0; p.k2],
+        })
+        .collect();
     for t in (0..world.steps).rev() {
         let a = &tape.a[t * n..(t + 1) * n];
         let s = &tape.s[t * ni..(t + 1) * ni];
         let f = &tape.f[t * fl..(t + 1) * fl];
+        let arg = &tape.arg[t * fl..(t + 1) * fl];
         tape.ga.fill(0.0);
         for i in 0..ni {
             let (g, x, y) = (tape.ga_next[world.fixed + i], a[world.fixed + i], s[i]);
@@ -364,7 +573,7 @@ pub fn backward(
             gs[i] = gy;
         }
         let mut off = 0;
-        for ((pred, p), gp) in world.preds.iter().zip(probs).zip(gp.iter_mut()) {
+        for (i, ((pred, p), gp)) in world.preds.iter().zip(probs).zip(gp.iter_mut()).enumerate() {
             let l1 = pred.heads * pred.k1;
             let l2 = pred.t2.as_ref().map_or(0, |t| pred.heads * t.k);
             let (f1, f2) = f[off..off + l1 + l2].split_at(l1);
@@ -372,13 +581,25 @@ pub fn backward(
             let lo = pred.start - world.fixed;
             let (gf1, gf2) = tape.gf.split_at_mut(gf_len);
             let (gf1, gf2) = (&mut gf1[..l1], &mut gf2[..l2]);
-            mix_backward(p, pred, f1, f2, &gs[lo..lo + pred.heads], gp, gf1, gf2);
-            pred.t1.backward(a, gf1, &mut tape.ga);
+            let gs = &gs[lo..lo + pred.heads];
+            mix_backward(p, &sums[i], pred, f1, f2, gs, gp, &mut acc[i], gf1, gf2);
+            let (arg1, arg2) = arg[off..off + l1 + l2].split_at(l1);
+            pred.t1.backward(a, f1, arg1, gf1, &mut tape.ga);
             if let Some(t2) = &pred.t2 {
-                t2.backward(a, gf2, &mut tape.ga);
+                t2.backward(a, f2.expect("second template"), arg2, gf2, &mut tape.ga);
             }
             off += l1 + l2;
         }
         std::mem::swap(&mut tape.ga, &mut tape.ga_next);
+    }
+    for ((pred, gp), acc) in world.preds.iter().zip(gp.iter_mut()).zip(&acc) {
+        if pred.t2.is_none() {
+            continue;
+        }
+        for j in 0..pred.k1 {
+            for k in 0..pred.k2 {
+                gp[j * pred.k2 + k] += acc.rows[j] + acc.cols[k];
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use super::compile::{CompiledTask, CompiledWorld};
 use super::infer::{infer, InferOptions};
 use super::kernel::SparseWorld;
 use super::memory;
-use super::native::{NativeTrainer, SeedSlot};
+use super::native::{evaluate, Metric, NativeTrainer, SeedSlot};
 use super::readout::{read_out, ReadOut};
 use super::weights::RuleWeights;
 use super::{Amalgamation, TNorm};
@@ -334,6 +334,8 @@ enum Trainer {
     Native {
         trainer: NativeTrainer,
         worlds: Vec<SparseWorld>,
+        /// The validation worlds, or the training worlds if the task has none.
+        validation: Vec<SparseWorld>,
         shapes: Vec<(usize, usize)>,
     },
 }
@@ -407,6 +409,43 @@ impl Trainer {
         }
     }
 
+    /// `(max training error, validation MSE)` per active seed.
+    fn check(
+        &mut self,
+        compiled: &CompiledTask,
+        opts: &InferOptions,
+        device: Device,
+    ) -> (Vec<f64>, Vec<f64>) {
+        match self {
+            Trainer::Native {
+                trainer,
+                worlds,
+                validation,
+                ..
+            } => {
+                let (amalg, threads) = (opts.amalgamation, trainer.threads);
+                (
+                    evaluate(&mut trainer.slots, worlds, amalg, threads, Metric::MaxError),
+                    evaluate(
+                        &mut trainer.slots,
+                        validation,
+                        amalg,
+                        threads,
+                        Metric::SquaredError,
+                    ),
+                )
+            }
+            Trainer::Torch { .. } => {
+                let weights = self.weights(device);
+                let probs = tch::no_grad(|| weights.probs());
+                (
+                    tch::no_grad(|| max_train_error(&compiled.train, &probs, opts)),
+                    tch::no_grad(|| validation_mse(compiled, &probs, opts)),
+                )
+            }
+        }
+    }
+
     fn retain(&mut self, keep: &[usize], device: Device) {
         match self {
             Trainer::Torch { weights, state } => {
@@ -435,20 +474,53 @@ pub fn learn(
         amalgamation: cfg.amalgamation,
         pair_chunk: cfg.pair_chunk,
     };
+    let native = match cfg.backend {
+        Backend::Torch => false,
+        Backend::Auto => device == Device::Cpu && cfg.tnorm == TNorm::Product,
+        Backend::Native if cfg.tnorm != TNorm::Product => {
+            return Err(Error::Config(format!(
+            "the native backend implements the product t-norm only, not {:?}; use --backend torch",
+            cfg.tnorm
+        )))
+        }
+        Backend::Native => true,
+    };
     let seeds = cfg.seeds.max(1);
+    let sparse = native.then(|| {
+        let compile = |ws: &[crate::ilp::World]| -> Vec<SparseWorld> {
+            ws.iter()
+                .map(|w| SparseWorld::new(task, &compiled.clause_sets, w))
+                .collect()
+        };
+        let validation = if task.validation.is_empty() {
+            &task.train
+        } else {
+            &task.validation
+        };
+        (compile(&task.train), compile(validation))
+    });
     // Training keeps every step's tensors for backward; validation runs without gradients, so
     // about two steps' worth are alive at once.
-    let estimate = compiled
-        .train
-        .iter()
-        .map(|w| memory::our_estimate(w, seeds, w.steps))
-        .chain(
-            compiled
-                .validation
-                .iter()
-                .map(|w| memory::our_estimate(w, seeds, 2)),
-        )
-        .fold(0.0, f64::max);
+    let estimate = if let Some((train, validation)) = &sparse {
+        // One tape per seed, reused between steps.
+        train
+            .iter()
+            .chain(validation)
+            .map(|w| w.tape_bytes() * seeds as f64 + w.compiled_bytes())
+            .fold(0.0, f64::max)
+    } else {
+        compiled
+            .train
+            .iter()
+            .map(|w| memory::our_estimate(w, seeds, w.steps))
+            .chain(
+                compiled
+                    .validation
+                    .iter()
+                    .map(|w| memory::our_estimate(w, seeds, 2)),
+            )
+            .fold(0.0, f64::max)
+    };
     let paper = compiled
         .train
         .iter()
@@ -461,22 +533,8 @@ pub fn learn(
             .map_or_else(memory::limit_bytes, |m| m * 1048576.0),
     )?;
 
-    let native = match cfg.backend {
-        Backend::Torch => false,
-        Backend::Auto => device == Device::Cpu && cfg.tnorm == TNorm::Product,
-        Backend::Native if cfg.tnorm != TNorm::Product => return Err(Error::Config(format!(
-            "the native backend implements the product t-norm only, not {:?}; use --backend torch",
-            cfg.tnorm
-        ))),
-        Backend::Native => true,
-    };
     let init = RuleWeights::init(&shapes, seeds, cfg.seed, cfg.init_std, device);
-    let mut trainer = if native {
-        let worlds = task
-            .train
-            .iter()
-            .map(|w| SparseWorld::new(task, &compiled.clause_sets, w))
-            .collect();
+    let mut trainer = if let Some((worlds, validation)) = sparse {
         let slots = (0..seeds)
             .map(|s| {
                 let w = init
@@ -490,6 +548,7 @@ pub fn learn(
         let threads = usize::try_from(tch::get_num_threads()).unwrap_or(1);
         Trainer::Native {
             trainer: NativeTrainer::new(slots, threads),
+            validation,
             worlds,
             shapes: shapes.clone(),
         }
@@ -526,13 +585,11 @@ pub fn learn(
         if cfg.tolerance > 0.0 && cfg.check_every > 0 && (step + 1) % cfg.check_every == 0 && !last
         {
             let weights = trainer.weights(device);
-            let probs = tch::no_grad(|| weights.probs());
-            let err = tch::no_grad(|| max_train_error(&compiled.train, &probs, &opts));
+            let (err, mse) = trainer.check(&compiled, &opts, device);
             let done: Vec<usize> = (0..active.len())
                 .filter(|&i| err[i] < cfg.tolerance)
                 .collect();
             if !done.is_empty() {
-                let mse = tch::no_grad(|| validation_mse(&compiled, &probs, &opts));
                 for &i in &done {
                     let s = active[i];
                     finals[s] = Some(weights.row(i));
@@ -583,8 +640,34 @@ pub fn learn(
             .collect(),
     };
     let probs = tch::no_grad(|| all.probs());
-    let losses = tch::no_grad(|| full_loss(&compiled.train, &probs, &opts));
-    let mses = tch::no_grad(|| validation_mse(&compiled, &probs, &opts));
+    let (losses, mses) = match &trainer {
+        Trainer::Native {
+            trainer,
+            worlds,
+            validation,
+            ..
+        } => {
+            let mut slots: Vec<SeedSlot> = (0..seeds)
+                .map(|s| {
+                    let w = all
+                        .tensors
+                        .iter()
+                        .map(|t| to_f32s(&t.get(s as i64)))
+                        .collect();
+                    SeedSlot::new(w, cfg.optimizer)
+                })
+                .collect();
+            let (amalg, threads) = (cfg.amalgamation, trainer.threads);
+            (
+                evaluate(&mut slots, worlds, amalg, threads, Metric::Bce),
+                evaluate(&mut slots, validation, amalg, threads, Metric::SquaredError),
+            )
+        }
+        Trainer::Torch { .. } => (
+            tch::no_grad(|| full_loss(&compiled.train, &probs, &opts)),
+            tch::no_grad(|| validation_mse(&compiled, &probs, &opts)),
+        ),
+    };
     let seeds_out: Vec<SeedResult> = (0..seeds)
         .map(|s| SeedResult {
             seed: cfg.seed + s as u64,

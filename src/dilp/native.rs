@@ -191,3 +191,70 @@ impl NativeTrainer {
         self.slots = keep.iter().filter_map(|&i| old[i].take()).collect();
     }
 }
+
+/// What [`evaluate`] measures per seed over every example of a set of worlds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Mean binary cross-entropy (the training loss).
+    Bce,
+    /// Mean squared error (the paper's validation criterion).
+    SquaredError,
+    /// Largest |prediction − label|.
+    MaxError,
+}
+
+fn measure(
+    slot: &mut SeedSlot,
+    worlds: &[SparseWorld],
+    amalg: Amalgamation,
+    metric: Metric,
+) -> f64 {
+    let (mut total, mut count, mut worst) = (0f64, 0usize, 0f64);
+    for w in worlds {
+        let pred = slot.predict(w, amalg, &w.examples);
+        for (&p, &y) in pred.iter().zip(&w.labels) {
+            let (p, y) = (f64::from(p), f64::from(y));
+            match metric {
+                Metric::Bce => {
+                    let q = p.clamp(1e-7, 1.0 - 1e-7);
+                    total -= y * q.ln() + (1.0 - y) * (1.0 - q).ln();
+                }
+                Metric::SquaredError => total += (p - y) * (p - y),
+                Metric::MaxError => worst = worst.max((p - y).abs()),
+            }
+        }
+        count += w.examples.len();
+    }
+    match metric {
+        Metric::MaxError => worst,
+        _ => total / count.max(1) as f64,
+    }
+}
+
+/// `metric` for every slot, slots split across `threads`.
+pub fn evaluate(
+    slots: &mut [SeedSlot],
+    worlds: &[SparseWorld],
+    amalg: Amalgamation,
+    threads: usize,
+    metric: Metric,
+) -> Vec<f64> {
+    let per = slots.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = slots
+            .chunks_mut(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter_mut()
+                        .map(|s| measure(s, worlds, amalg, metric))
+                        .collect::<Vec<f64>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("an evaluation thread panicked"))
+            .collect()
+    })
+}
