@@ -95,9 +95,16 @@ pub struct LearnArgs {
     /// rmsprop | adam.
     #[arg(long)]
     pub optimizer: Option<String>,
-    /// Early stopping: a seed stops once every training example is within this of its label (0: never).
+    /// Early stopping: off | fit (training examples within --tolerance) | solved (that, and the
+    /// validation criterion met; the default).
+    #[arg(long)]
+    pub early_stop: Option<String>,
+    /// How close every training example must be to its label for early stopping [default: 1e-4].
     #[arg(long)]
     pub tolerance: Option<f64>,
+    /// Training implementation: auto | native (the sparse CPU kernel) | torch.
+    #[arg(long)]
+    pub backend: Option<String>,
     /// Flip this proportion of the training labels first (seeded by --seed).
     #[arg(long)]
     pub noise: Option<f64>,
@@ -126,6 +133,9 @@ pub enum BenchCommand {
         /// Output folder (default: experiments/results/table3).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// off | fit | solved (solved seeds stop; the success rate is unchanged).
+        #[arg(long, default_value = "solved")]
+        early_stop: String,
         #[arg(long, default_value = "auto")]
         device: String,
     },
@@ -259,7 +269,14 @@ impl LearnArgs {
             c.lr = lr;
         }
         if let Some(t) = self.tolerance {
+            anyhow::ensure!(t > 0.0, "--tolerance must be positive, got {t}");
             c.tolerance = t;
+        }
+        if let Some(e) = &self.early_stop {
+            c.early_stop = e.parse().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(b) = &self.backend {
+            c.backend = b.parse().map_err(anyhow::Error::msg)?;
         }
         if let Some(b) = self.batch_size {
             c.batch_size = b;

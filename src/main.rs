@@ -208,11 +208,13 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             dir,
             device: d,
             out,
+            early_stop,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
             let cfg = LearnConfig {
                 seeds,
                 steps: steps.unwrap_or(6000),
+                early_stop: early_stop.parse().map_err(anyhow::Error::msg)?,
                 ..Default::default()
             };
             let (_, table) = tasks::run(
@@ -299,7 +301,7 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             let cfg = LearnConfig {
                 steps,
                 seeds: 1,
-                tolerance: 0.0,
+                early_stop: dilp::dilp::learn::EarlyStop::Off,
                 ..Default::default()
             };
             let r = dilp::dilp::learn(&task, &cfg, device(&d)?, &mut ())?;

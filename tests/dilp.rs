@@ -228,7 +228,7 @@ fn same_seed_same_program_and_loss() {
     let cfg = LearnConfig {
         steps: 60,
         seeds: 2,
-        tolerance: 0.0,
+        early_stop: dilp::dilp::learn::EarlyStop::Off,
         ..Default::default()
     };
     let a = learn(&task, &cfg, Device::Cpu, &mut ()).unwrap();

@@ -48,11 +48,14 @@ pub fn render(report: &LearnReport) -> String {
         }
     ));
     s.push_str(&format!(
-        "train loss {:.5}  validation MSE {:.2e}  time {:.2} s  {:.2} ms/step  threads {}  device {}\n",
-        report.train_loss, report.validation_mse, report.seconds, report.ms_per_step, report.threads, report.device
+        "train loss {:.5}  validation MSE {:.2e}  time {:.2} s  {:.2} ms/step  threads {}  device {}  backend {}\n",
+        report.train_loss, report.validation_mse, report.seconds, report.ms_per_step, report.threads, report.device,
+        report.backend
     ));
     s.push_str(&format!(
-        "early stopping saved {} of {} seed-steps; memory: estimate {:.1} MiB, paper's formula {:.1} MiB, peak RSS {:.0} MiB\n",
+        "early stopping ({:?}, tolerance {:e}) saved {} of {} seed-steps; memory: estimate {:.1} MiB, paper's formula {:.1} MiB, peak RSS {:.0} MiB\n",
+        report.config.early_stop,
+        report.config.tolerance,
         report.seed_steps_saved,
         report.seed_steps + report.seed_steps_saved,
         report.estimated_memory_mib,

@@ -35,7 +35,7 @@ pub fn run(
             let cfg = LearnConfig {
                 steps,
                 seeds: s,
-                tolerance: 0.0,
+                early_stop: crate::dilp::learn::EarlyStop::Off,
                 ..Default::default()
             };
             let r = match learn(&task, &cfg, device, &mut ()) {
