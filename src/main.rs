@@ -48,9 +48,7 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             use std::io::Write;
-            for line in &out.lines {
-                writeln!(stdout, "{line}")?;
-            }
+            stdout.write_all(out.text.as_bytes())?;
             stdout.flush()?;
             if stats {
                 let s = &out.stats;

@@ -288,7 +288,7 @@ fn semi_naive_does_less_work_on_a_chain() {
 /// The rendered text of a `run_source` error, which must name the place.
 fn run_err(src: &str, q: Option<&str>) -> String {
     match run_source(src, "prog.dl", q, None) {
-        Ok(out) => panic!("expected an error, got {:?}", out.lines),
+        Ok(out) => panic!("expected an error, got {:?}", out.lines()),
         Err(e) => e.to_string(),
     }
 }
@@ -344,25 +344,25 @@ fn query_errors_are_located_in_the_query() {
 fn run_source_renders_sorted_lines_and_picks_engines() {
     let out = run_source(TC, "tc.dl", None, None).expect("runs");
     assert_eq!(out.engine, Engine::SemiNaive);
-    assert_eq!(out.lines.len(), 12);
-    assert_eq!(out.lines[0], "edge(a,b).");
-    assert_eq!(out.lines[4], "path(a,b).");
+    assert_eq!(out.lines().len(), 12);
+    assert_eq!(out.lines()[0], "edge(a,b).");
+    assert_eq!(out.lines()[4], "path(a,b).");
     assert_eq!(out.stats.facts, 12);
     let out = run_source(TC, "tc.dl", Some("path(a,X)."), None).expect("runs");
     assert_eq!(out.engine, Engine::Magic);
     assert_eq!(
-        out.lines,
+        out.lines(),
         ["path(a,b).", "path(a,c).", "path(a,d).", "path(a,e)."]
     );
     let out = run_source(TC, "tc.dl", Some("path(X,Y)"), None).expect("runs");
     assert_eq!(out.engine, Engine::SemiNaive);
-    assert_eq!(out.lines.len(), 8);
+    assert_eq!(out.lines().len(), 8);
     let out =
         run_source(TC, "tc.dl", Some("path(X,zz)"), Some(Engine::Naive)).expect("unknown constant");
-    assert!(out.lines.is_empty());
+    assert!(out.lines().is_empty());
     // Text order: `p(b)` < `p(c)` < `pa(a)` regardless of interning order.
     let out = run_source("pa(a). p(c). p(b).", "t.dl", None, None).expect("runs");
-    assert_eq!(out.lines, ["p(b).", "p(c).", "pa(a)."]);
+    assert_eq!(out.lines(), ["p(b).", "p(c).", "pa(a)."]);
 }
 
 #[test]

@@ -63,7 +63,9 @@ impl Index {
         let mut i = hash_vals(key.iter().copied()) as usize & mask;
         loop {
             let slot = &self.slots[i * w..(i + 1) * w];
-            if slot[0] == NIL || slot[1..] == *key {
+            // An element-wise loop, not `==` on slices: that calls `memcmp`, which costs more
+            // than the comparison itself for keys of one or two words.
+            if slot[0] == NIL || slot[1..].iter().zip(key).all(|(a, b)| a == b) {
                 return i;
             }
             i = (i + 1) & mask;
@@ -110,6 +112,24 @@ impl Index {
             }
             self.slots[i * w..(i + 1) * w].copy_from_slice(slot);
         }
+    }
+
+    /// For the duplicate filter: links `row` under `key` unless the key is present; returns
+    /// whether it was absent. One probe instead of a lookup then an insert.
+    pub(super) fn insert_new(&mut self, row: u32, key: &[u32]) -> bool {
+        debug_assert!(self.unique && self.active);
+        if (self.keys + 1) * 2 > self.cap {
+            self.grow();
+        }
+        let w = self.stride();
+        let i = self.find_slot(key);
+        if self.slots[i * w] != NIL {
+            return false;
+        }
+        self.keys += 1;
+        self.slots[i * w + 1..(i + 1) * w].copy_from_slice(key);
+        self.slots[i * w] = row;
+        true
     }
 
     /// Links row `row`, whose projection on `cols` is `key`, into its chain.

@@ -143,6 +143,13 @@ impl Model {
             .map_or_else(Vec::new, |t| t.atoms(pred).collect())
     }
 
+    /// The facts of `pred` as rows of `arity` constant ids, row-major, sorted.
+    pub fn rows_of(&self, pred: PredId) -> (usize, &[u32]) {
+        self.tables
+            .get(pred.index())
+            .map_or((0, &[][..]), |t| (t.arity, &t.data[..]))
+    }
+
     /// All facts, by predicate id, then arguments.
     pub fn iter(&self) -> impl Iterator<Item = GroundAtom> + '_ {
         self.tables

@@ -97,14 +97,13 @@ impl Relation {
     /// Adds `tuple` unless present; returns whether it was new.
     pub(crate) fn insert(&mut self, tuple: &[u32]) -> bool {
         debug_assert_eq!(tuple.len(), self.arity);
-        if self.contains(tuple) {
-            return false;
-        }
         assert!(self.len < NIL as usize, "relation exceeds 2^32 - 1 tuples");
         let row = self.len as u32;
+        if !self.indexes[0].insert_new(row, tuple) {
+            return false;
+        }
         self.data.extend_from_slice(tuple);
         self.len += 1;
-        self.indexes[0].insert(row, tuple);
         for i in 1..self.indexes.len() {
             self.link(i, row);
         }

@@ -2,9 +2,11 @@
 //! an optional query, evaluate, and render the facts as sorted lines of text.
 
 use super::magic::{query, Engine};
-use super::{evaluate_with_stats, Stats, Strategy};
+use super::{evaluate_with_stats, Model, Stats, Strategy};
 use crate::error::{Error, Location, Result};
-use crate::logic::{parse_atom, parse_program, Atom, GroundAtom, Term, Vocabulary};
+use crate::logic::{
+    parse_atom, parse_program, Atom, ConstId, GroundAtom, PredId, Term, Vocabulary,
+};
 use std::fmt;
 use std::str::FromStr;
 
@@ -47,11 +49,17 @@ impl Engine {
 /// What `dilp run` prints.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
-    /// Each fact as `name(a,b).`, sorted by predicate name, then argument texts.
-    pub lines: Vec<String>,
+    /// Each fact as a line `name(a,b).`, sorted by predicate name, then argument texts.
+    pub text: String,
     pub stats: Stats,
     /// The engine that actually ran (the default one when none was asked for).
     pub engine: Engine,
+}
+
+impl RunOutput {
+    pub fn lines(&self) -> Vec<&str> {
+        self.text.lines().collect()
+    }
 }
 
 /// Parses `src` (named `file_name` in errors) and prints its least model, or only the answers
@@ -71,9 +79,8 @@ pub fn run_source(
             Engine::SemiNaive | Engine::Magic => Strategy::SemiNaive,
         };
         let (model, stats) = evaluate_with_stats(&program, strategy);
-        let facts: Vec<GroundAtom> = model.iter().collect();
         return Ok(RunOutput {
-            lines: render(&facts, &program.vocab),
+            text: render_model(&model, &program.vocab),
             stats,
             engine,
         });
@@ -90,7 +97,7 @@ pub fn run_source(
     let engine = engine.unwrap_or_else(|| Engine::default_for(Some(&atom)));
     let (answers, stats) = query(&program, &atom, engine);
     Ok(RunOutput {
-        lines: render(&answers, &program.vocab),
+        text: render(&answers, &program.vocab),
         stats,
         engine,
     })
@@ -118,7 +125,7 @@ fn query_location(text: &str, name: &str) -> Location {
     }
 }
 
-fn render(facts: &[GroundAtom], vocab: &Vocabulary) -> Vec<String> {
+fn render(facts: &[GroundAtom], vocab: &Vocabulary) -> String {
     let mut keyed: Vec<(&str, Vec<&str>, String)> = facts
         .iter()
         .map(|f| {
@@ -126,10 +133,77 @@ fn render(facts: &[GroundAtom], vocab: &Vocabulary) -> Vec<String> {
             (
                 vocab.pred_name(f.pred),
                 args,
-                format!("{}.", f.display(vocab)),
+                format!("{}.\n", f.display(vocab)),
             )
         })
         .collect();
     keyed.sort();
     keyed.into_iter().map(|(_, _, line)| line).collect()
+}
+
+/// The whole model in the same order as [`render`], without building an atom or a string per
+/// fact: rows are re-keyed by each constant's rank in name order and sorted as integers, which
+/// is what makes printing millions of facts cheap.
+fn render_model(model: &Model, vocab: &Vocabulary) -> String {
+    let mut rank = vec![0u32; vocab.num_consts()];
+    let mut by_name: Vec<u32> = (0..vocab.num_consts() as u32).collect();
+    by_name.sort_by(|&a, &b| {
+        vocab
+            .const_name(ConstId(a))
+            .cmp(vocab.const_name(ConstId(b)))
+    });
+    for (r, &c) in by_name.iter().enumerate() {
+        rank[c as usize] = r as u32;
+    }
+    let mut preds: Vec<PredId> = (0..vocab.num_preds() as u32).map(PredId).collect();
+    preds.sort_by(|&a, &b| (vocab.pred_name(a), a.0).cmp(&(vocab.pred_name(b), b.0)));
+    let mut out = String::new();
+    for p in preds {
+        let (arity, data) = model.rows_of(p);
+        let name = vocab.pred_name(p);
+        if arity == 0 {
+            if model.count_of(p) > 0 {
+                out.push_str(name);
+                out.push_str(".\n");
+            }
+            continue;
+        }
+        let mut rows: Vec<u32> = data.iter().map(|&c| rank[c as usize]).collect();
+        sort_rows(&mut rows, arity);
+        for row in rows.chunks(arity) {
+            out.push_str(name);
+            out.push('(');
+            for (i, &r) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(vocab.const_name(ConstId(by_name[r as usize])));
+            }
+            out.push_str(").\n");
+        }
+    }
+    out
+}
+
+/// Sorts the rows (`arity` ids each) of a row-major table.
+fn sort_rows(rows: &mut Vec<u32>, arity: usize) {
+    match arity {
+        1 => rows.sort_unstable(),
+        2 => {
+            let mut packed: Vec<u64> = rows
+                .chunks(2)
+                .map(|r| (u64::from(r[0]) << 32) | u64::from(r[1]))
+                .collect();
+            packed.sort_unstable();
+            for (dst, p) in rows.chunks_mut(2).zip(packed) {
+                dst[0] = (p >> 32) as u32;
+                dst[1] = p as u32;
+            }
+        }
+        _ => {
+            let mut chunks: Vec<&[u32]> = rows.chunks(arity).collect();
+            chunks.sort_unstable();
+            *rows = chunks.concat();
+        }
+    }
 }
