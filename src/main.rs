@@ -134,9 +134,11 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
                     "MLP:  seen pairs {:.4}  held-out pairs {:.4}  ({:.1} s)",
                     r.mlp_seen_acc, r.mlp_heldout_acc, r.mlp_seconds
                 );
-                if let (Some(d), Some(rev)) = (r.digit_acc, r.digit_acc_reversed) {
+                if let (Some(d), Some(rev), Some(m)) =
+                    (r.digit_acc, r.digit_acc_reversed, r.digit_acc_matched)
+                {
                     println!(
-                        "conv-net digit accuracy after training: {d:.4} (under d -> 9-d: {rev:.4})"
+                        "conv-net digit accuracy after training: {d:.4} (under d -> 9-d: {rev:.4}; under the best one-to-one matching: {m:.4})"
                     );
                 }
                 println!(

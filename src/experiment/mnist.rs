@@ -105,6 +105,8 @@ pub struct MnistRunReport {
     /// Digit accuracy of the conv-net after training (raw, and under the reversal d ↦ 9 − d).
     pub digit_acc: Option<f64>,
     pub digit_acc_reversed: Option<f64>,
+    /// Under the best one-to-one matching of the conv-net's outputs to digits.
+    pub digit_acc_matched: Option<f64>,
     /// ∂ILP attempts made (see `restarts`) and the kept attempt's training loss.
     pub dilp_attempts: usize,
     pub dilp_train_loss: f64,
@@ -234,9 +236,13 @@ fn save_vars(vs: &nn::VarStore, path: &Path) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-fn digit_accuracy(p: &Perception, mnist: &Mnist) -> Result<(Option<f64>, Option<f64>)> {
+#[allow(clippy::type_complexity)]
+fn digit_accuracy(
+    p: &Perception,
+    mnist: &Mnist,
+) -> Result<(Option<f64>, Option<f64>, Option<f64>)> {
     let Some(pred) = p.digit_predictions(&mnist.test_images)? else {
-        return Ok((None, None));
+        return Ok((None, None, None));
     };
     let pred: Vec<i64> =
         Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
@@ -251,7 +257,8 @@ fn digit_accuracy(p: &Perception, mnist: &Mnist) -> Result<(Option<f64>, Option<
         .zip(&mnist.test_digits)
         .filter(|(p, d)| **p == 9 - **d as i64)
         .count();
-    Ok((Some(raw as f64 / n), Some(rev as f64 / n)))
+    let (matched, _) = crate::vision::matching::matched_accuracy(&pred, &mnist.test_digits);
+    Ok((Some(raw as f64 / n), Some(rev as f64 / n), Some(matched)))
 }
 
 /// Trains and scores ∂ILP and the MLP for one configuration; writes everything under `out`.
@@ -336,7 +343,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let dilp_curve = log.points;
     let dilp_seen = accuracy(&rules, &perception, &split.test_seen)?;
     let dilp_held = accuracy(&rules, &perception, &split.test_heldout)?;
-    let (digit_acc, digit_rev) = digit_accuracy(&perception, &ctx.mnist)?;
+    let (digit_acc, digit_rev, digit_matched) = digit_accuracy(&perception, &ctx.mnist)?;
     let read = rules.read_out();
     let program = program_text(&rules.task.vocab, &read.rules());
     let check = check_program(&rules.task, &read.rules());
@@ -402,6 +409,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         engine_pairs_correct,
         digit_acc,
         digit_acc_reversed: digit_rev,
+        digit_acc_matched: digit_matched,
         dilp_attempts: attempts,
         dilp_train_loss: dilp_loss,
         dilp_seconds: dilp_start.elapsed().as_secs_f64(),

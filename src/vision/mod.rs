@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod convnet;
+pub mod matching;
 pub mod mlp;
 pub mod mnist;
 pub mod pairs;
