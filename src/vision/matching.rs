@@ -22,10 +22,10 @@ pub fn matched_accuracy(pred: &[i64], truth: &[u8]) -> (f64, [u8; 10]) {
         if output == 10 {
             continue;
         }
-        for digit in 0..10 {
+        for (digit, &hits) in confusion[output].iter().enumerate() {
             if mask & (1 << digit) == 0 {
                 let next = mask | (1 << digit);
-                let score = here + confusion[output][digit];
+                let score = here + hits;
                 if best[next].is_none_or(|b| score > b) {
                     best[next] = Some(score);
                     choice[next] = digit as u8;
