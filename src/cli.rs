@@ -74,7 +74,7 @@ pub struct LearnArgs {
     /// Training steps (paper: 6000).
     #[arg(long)]
     pub steps: Option<usize>,
-    /// Learning rate (paper: 0.5).
+    /// Learning rate [default: the task file's `[learn] lr`, else 0.5 (the paper's)].
     #[arg(long)]
     pub lr: Option<f64>,
     /// First seed.
@@ -266,7 +266,12 @@ impl LearnArgs {
             c.steps = s;
         }
         if let Some(lr) = self.lr {
+            anyhow::ensure!(
+                lr.is_finite() && lr > 0.0,
+                "--lr must be positive, got {lr}"
+            );
             c.lr = lr;
+            c.task_lr = false;
         }
         if let Some(t) = self.tolerance {
             anyhow::ensure!(t > 0.0, "--tolerance must be positive, got {t}");

@@ -497,6 +497,17 @@ fn malformed_task_files_are_refused_with_clear_messages() {
         &refused("steps = 6", "steps = 0"),
         &["steps must be at least 1"],
     );
+    says(
+        &refused("[[train]]", "[learn]\nlr = -1.0\n[[train]]"),
+        &["[learn] lr must be a positive number"],
+    );
+    says(
+        &refused("[[train]]", "[learn]\nrate = 1.0\n[[train]]"),
+        &["unknown field `rate`"],
+    );
+    let with_lr = EVEN.replacen("[[train]]", "[learn]\nlr = 2.0\n[[train]]", 1);
+    assert_eq!(parse_task(&with_lr, "even.toml").unwrap().lr, Some(2.0));
+    assert_eq!(parse_task(EVEN, "even.toml").unwrap().lr, None);
     let no_train = EVEN.split("[[train]]").next().unwrap().to_string();
     says(
         &parse_task(&no_train, "even.toml").unwrap_err().to_string(),

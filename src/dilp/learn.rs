@@ -89,6 +89,9 @@ pub struct LearnConfig {
     pub steps: usize,
     /// Learning rate (paper: 0.5).
     pub lr: f64,
+    /// Use the task file's `[learn] lr` instead of `lr` when it has one (default true; an
+    /// explicit `--lr` turns it off).
+    pub task_lr: bool,
     pub optimizer: Optimizer,
     /// Standard deviation of the N(0, σ²) initial weights (paper: 1).
     pub init_std: f64,
@@ -127,6 +130,7 @@ impl Default for LearnConfig {
         LearnConfig {
             steps: 6000,
             lr: 0.5,
+            task_lr: true,
             optimizer: Optimizer::Rmsprop,
             init_std: 1.0,
             seeds: 1,
@@ -495,6 +499,15 @@ pub fn learn(
     device: Device,
     observer: &mut dyn LearnObserver,
 ) -> Result<LearnReport> {
+    let resolved = LearnConfig {
+        lr: if cfg.task_lr {
+            task.lr.unwrap_or(cfg.lr)
+        } else {
+            cfg.lr
+        },
+        ..cfg.clone()
+    };
+    let cfg = &resolved;
     let start = Instant::now();
     let compiled = CompiledTask::new(task, device);
     let shapes = compiled.weight_shapes();

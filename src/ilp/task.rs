@@ -82,6 +82,8 @@ pub struct Task {
     pub rules: Vec<PredRules>,
     /// The program's T (`[program] steps`).
     pub steps: usize,
+    /// The learning rate `[learn] lr` recommends for this task, if any.
+    pub lr: Option<f64>,
     pub train: Vec<World>,
     pub validation: Vec<World>,
 }

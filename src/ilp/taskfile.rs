@@ -27,6 +27,8 @@ struct RawTask {
     language: RawLanguage,
     program: RawProgram,
     #[serde(default)]
+    learn: RawLearn,
+    #[serde(default)]
     train: Vec<RawWorld>,
     #[serde(default)]
     validation: Vec<RawWorld>,
@@ -46,6 +48,13 @@ struct RawLanguage {
 struct RawProgram {
     steps: usize,
     rules: BTreeMap<String, Vec<RawTemplate>>,
+}
+
+/// `[learn]`: per-task defaults for the learner, used unless the command line says otherwise.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLearn {
+    lr: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +111,14 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
     if raw.program.steps == 0 {
         return Err(task_err(file, "[program] steps must be at least 1"));
     }
+    if let Some(lr) = raw.learn.lr {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(task_err(
+                file,
+                &format!("[learn] lr must be a positive number, got {lr}"),
+            ));
+        }
+    }
     if raw.train.is_empty() {
         return Err(task_err(
             file,
@@ -131,6 +148,7 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
         language,
         rules,
         steps: raw.program.steps,
+        lr: raw.learn.lr,
         train,
         validation,
     })
