@@ -115,7 +115,7 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
         if !(lr.is_finite() && lr > 0.0) {
             return Err(task_err(
                 file,
-                &format!("[learn] lr must be a positive number, got {lr}"),
+                format!("[learn] lr must be a positive number, got {lr}"),
             ));
         }
     }
