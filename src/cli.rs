@@ -171,6 +171,12 @@ pub enum BenchCommand {
         dir: PathBuf,
         #[arg(long, default_value = "auto")]
         device: String,
+        /// auto | native | torch.
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// Output folder (default: experiments/results/speed).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Peak memory and time of one large task beside the paper's Appendix E estimate.
     Memory {

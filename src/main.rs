@@ -272,6 +272,8 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             only,
             dir,
             device: d,
+            backend,
+            out,
         } => {
             let seeds = seeds
                 .split(',')
@@ -287,7 +289,8 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
                 &seeds,
                 steps,
                 device(&d)?,
-                &results.join("speed"),
+                backend.parse().map_err(anyhow::Error::msg)?,
+                &out.unwrap_or_else(|| results.join("speed")),
             )?;
             print!("{table}");
         }

@@ -26,6 +26,7 @@ pub fn run(
     seeds: &[usize],
     steps: usize,
     device: tch::Device,
+    backend: crate::dilp::Backend,
     out: &Path,
 ) -> Result<(Vec<SpeedRow>, String)> {
     let mut rows = Vec::new();
@@ -36,6 +37,7 @@ pub fn run(
                 steps,
                 seeds: s,
                 early_stop: crate::dilp::learn::EarlyStop::Off,
+                backend,
                 ..Default::default()
             };
             let r = match learn(&task, &cfg, device, &mut ()) {
@@ -114,7 +116,7 @@ pub fn run(
         true,
     )?;
     let mut s = format!(
-        "threads {}\n{:<16} {:>6} {:>10} {:>14} {:>10} {:>12} {:>14}\n",
+        "threads {}, backend {backend:?}\n{:<16} {:>6} {:>10} {:>14} {:>10} {:>12} {:>14}\n",
         tch::get_num_threads(),
         "task",
         "seeds",
