@@ -194,6 +194,9 @@ pub struct LearnReport {
     pub program_probs: Vec<(String, f64)>,
     pub train_loss: f64,
     pub validation_mse: f64,
+    /// Mean squared validation error of the read-out program run by the Datalog engine (crisp
+    /// 0/1 predictions), beside the soft model's `validation_mse`.
+    pub program_validation_mse: f64,
     pub seconds: f64,
     pub ms_per_step: f64,
     /// Seed-steps computed, and those saved by early stopping.
@@ -747,6 +750,7 @@ pub fn learn(
             .collect(),
         train_loss: losses[best],
         validation_mse: mses[best],
+        program_validation_mse: check.validation_mse,
         seconds: start.elapsed().as_secs_f64(),
         ms_per_step: 1000.0 * train_seconds / steps_run.max(1) as f64,
         seed_steps,

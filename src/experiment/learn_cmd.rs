@@ -92,6 +92,8 @@ pub fn run(opts: &LearnOptions) -> Result<()> {
             "program": report.program,
             "train_loss": report.train_loss,
             "validation_mse": report.validation_mse,
+            "program_validation_mse": report.program_validation_mse,
+            "backend": report.backend,
             "seconds": report.seconds,
             "engine_check": report.engine_check,
             "best_seed": report.best_seed,
