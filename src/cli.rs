@@ -229,6 +229,9 @@ pub struct MnistTrainArgs {
     /// Training steps.
     #[arg(long)]
     pub steps: Option<usize>,
+    /// Adam learning rate of the conv-net in finetune and scratch modes [default: 1e-3].
+    #[arg(long)]
+    pub vision_lr: Option<f64>,
     #[arg(long, default_value = "auto")]
     pub device: String,
     #[arg(long)]
@@ -344,6 +347,14 @@ impl MnistTrainArgs {
         if let Some(s) = self.steps {
             c.dilp.steps = s;
             c.mlp.steps = s;
+        }
+        if let Some(lr) = self.vision_lr {
+            anyhow::ensure!(
+                lr.is_finite() && lr > 0.0,
+                "--vision-lr must be positive, got {lr}"
+            );
+            c.dilp.vision_lr = lr;
+            c.mlp.vision_lr = lr;
         }
         c.dilp.seed = self.seed;
         c.mlp.seed = self.seed;

@@ -169,6 +169,7 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
                 vision: a.vision.clone(),
                 pairs: a.pairs,
                 steps: a.steps,
+                vision_lr: None,
                 device: a.device.clone(),
                 json: false,
                 out: None,
