@@ -1,5 +1,6 @@
 //! The hand-written CPU kernel against the LibTorch path: same valuations, same gradients, same
 //! learning, and results that do not depend on the number of threads.
+#![cfg(feature = "torch")]
 
 use dilp::dilp::compile::CompiledTask;
 use dilp::dilp::infer::{infer, InferOptions};
