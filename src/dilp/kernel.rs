@@ -343,6 +343,15 @@ fn pair_sums(p: &[f32], k1: usize, k2: usize) -> Vec<f32> {
     out
 }
 
+fn all_pair_sums(world: &SparseWorld, probs: &[&[f32]]) -> Vec<Vec<f32>> {
+    world
+        .preds
+        .iter()
+        .zip(probs)
+        .map(|(pred, p)| pair_sums(p, pred.k1, pred.k2))
+        .collect()
+}
+
 /// `Σ_jk p[j,k] · max(f1[h,j], f2[h,k])` for every head `h`. Only clauses active at `h` are
 /// visited: a clause that is 0 at `h` contributes the other side's value times its row (or
 /// column) mass, which the pair sums give without a loop.
@@ -477,12 +486,7 @@ pub fn forward(world: &SparseWorld, probs: &[&[f32]], amalg: Amalgamation, tape:
     tape.arg.resize(t_max * fl, NONE);
     tape.s.resize(t_max * ni, 0.0);
     tape.a[..n].copy_from_slice(&world.init);
-    let sums: Vec<Vec<f32>> = world
-        .preds
-        .iter()
-        .zip(probs)
-        .map(|(pred, p)| pair_sums(p, pred.k1, pred.k2))
-        .collect();
+    let sums = all_pair_sums(world, probs);
     for t in 0..t_max {
         let (done, rest) = tape.a.split_at_mut((t + 1) * n);
         let a = &done[t * n..];
@@ -541,12 +545,7 @@ pub fn backward(
     tape.gf.resize(2 * gf_len, 0.0);
     tape.ga_next.copy_from_slice(g_last);
     let mut gs = vec![0f32; ni];
-    let sums: Vec<Vec<f32>> = world
-        .preds
-        .iter()
-        .zip(probs)
-        .map(|(pred, p)| pair_sums(p, pred.k1, pred.k2))
-        .collect();
+    let sums = all_pair_sums(world, probs);
     let mut acc: Vec<PairGrad> = world
         .preds
         .iter()

@@ -346,6 +346,20 @@ fn to_f32s(t: &Tensor) -> Vec<f32> {
         .unwrap_or_default()
 }
 
+/// One kernel slot per batch row of `weights`.
+fn slots_of(weights: &RuleWeights, seeds: usize, optimizer: Optimizer) -> Vec<SeedSlot> {
+    (0..seeds)
+        .map(|s| {
+            let w = weights
+                .tensors
+                .iter()
+                .map(|t| to_f32s(&t.get(s as i64)))
+                .collect();
+            SeedSlot::new(w, optimizer)
+        })
+        .collect()
+}
+
 /// The mini-batch loss of each seed still training.
 enum StepLoss {
     Tensor(Tensor),
@@ -580,16 +594,7 @@ pub fn learn(
 
     let init = RuleWeights::init(&shapes, seeds, cfg.seed, cfg.init_std, device);
     let mut trainer = if let Some((worlds, validation)) = sparse {
-        let slots = (0..seeds)
-            .map(|s| {
-                let w = init
-                    .tensors
-                    .iter()
-                    .map(|t| to_f32s(&t.get(s as i64)))
-                    .collect();
-                SeedSlot::new(w, cfg.optimizer)
-            })
-            .collect();
+        let slots = slots_of(&init, seeds, cfg.optimizer);
         let threads = usize::try_from(tch::get_num_threads()).unwrap_or(1);
         Trainer::Native {
             trainer: NativeTrainer::new(slots, threads),
@@ -698,16 +703,7 @@ pub fn learn(
             validation,
             ..
         } => {
-            let mut slots: Vec<SeedSlot> = (0..seeds)
-                .map(|s| {
-                    let w = all
-                        .tensors
-                        .iter()
-                        .map(|t| to_f32s(&t.get(s as i64)))
-                        .collect();
-                    SeedSlot::new(w, cfg.optimizer)
-                })
-                .collect();
+            let mut slots = slots_of(&all, seeds, cfg.optimizer);
             let (amalg, threads) = (cfg.amalgamation, trainer.threads);
             (
                 evaluate(&mut slots, worlds, amalg, threads, Metric::Bce),
