@@ -44,13 +44,9 @@ pub struct CompiledTask {
 
 impl CompiledWorld {
     pub fn new(task: &Task, clause_sets: &[ClauseSet], world: &World, device: Device) -> Self {
-        let order = task.preds_in_index_order();
-        let index = GroundIndex::new(&task.vocab, &order, &world.constants);
+        let index = task.ground_index(world);
         let n = index.len();
-        let mut init = vec![0f32; n];
-        for id in ilp::background_ids(world, &index) {
-            init[id.index()] = 1.0;
-        }
+        let init = ilp::background_valuation(world, &index);
         let ex = ilp::examples(world, &index);
         let ids: Vec<i64> = ex.atoms.iter().map(|a| a.0 as i64).collect();
         let preds: Vec<CompiledPred> = clause_sets

@@ -224,13 +224,9 @@ pub struct SparseWorld {
 impl SparseWorld {
     /// Compiles `world` with the same atom order as [`super::CompiledWorld`].
     pub fn new(task: &Task, clause_sets: &[ClauseSet], world: &World) -> Self {
-        let order = task.preds_in_index_order();
-        let index = GroundIndex::new(&task.vocab, &order, &world.constants);
+        let index = task.ground_index(world);
         let n = index.len();
-        let mut init = vec![0f32; n];
-        for id in ilp::background_ids(world, &index) {
-            init[id.index()] = 1.0;
-        }
+        let init = ilp::background_valuation(world, &index);
         let fixed = clause_sets
             .first()
             .map_or(n, |cs| index.pred_range(cs.pred).start);

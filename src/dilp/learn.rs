@@ -637,7 +637,6 @@ pub fn learn(
             && (step + 1) % cfg.check_every == 0
             && !last
         {
-            let weights = trainer.weights(device);
             let (err, mse) = trainer.check(&compiled, &opts, device);
             let done: Vec<usize> = (0..active.len())
                 .filter(|&i| {
@@ -646,6 +645,7 @@ pub fn learn(
                 })
                 .collect();
             if !done.is_empty() {
+                let weights = trainer.weights(device);
                 for &i in &done {
                     let s = active[i];
                     finals[s] = Some(weights.row(i));

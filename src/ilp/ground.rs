@@ -298,6 +298,16 @@ pub fn background_ids(world: &World, index: &GroundIndex) -> Vec<AtomId> {
     world.background.iter().map(|a| id_in(index, a)).collect()
 }
 
+/// The initial valuation of `world` over `index`: 1 on background atoms, 0 elsewhere (⊥
+/// included).
+pub fn background_valuation(world: &World, index: &GroundIndex) -> Vec<f32> {
+    let mut init = vec![0f32; index.len()];
+    for id in background_ids(world, index) {
+        init[id.index()] = 1.0;
+    }
+    init
+}
+
 /// Every ground atom of `pred` over `constants`, arguments lexicographic by position (the
 /// index's block order; the task file's default negatives are listed this way).
 pub fn all_atoms(pred: PredId, arity: usize, constants: &[ConstId]) -> Vec<GroundAtom> {

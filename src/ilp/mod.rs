@@ -18,6 +18,7 @@ mod taskfile;
 pub use check::{check_program, program_text, CheckReport, WorldCheck};
 pub use clausegen::{describe_clauses, generate_all, generate_clauses, ClauseSet};
 pub use ground::{
-    all_atoms, background_ids, examples, index_pairs, Examples, GroundIndex, IndexPairs,
+    all_atoms, background_ids, background_valuation, examples, index_pairs, Examples, GroundIndex,
+    IndexPairs,
 };
 pub use task::{load_task, parse_task, Language, PredRules, RuleTemplate, Task, World};
