@@ -3,10 +3,11 @@
 #![cfg(feature = "torch")]
 
 use dilp::dilp::compile::CompiledTask;
+use dilp::dilp::group::LaneGroup;
 use dilp::dilp::infer::{infer, InferOptions};
 use dilp::dilp::kernel::SparseWorld;
 use dilp::dilp::learn::Optimizer;
-use dilp::dilp::native::{NativeTrainer, SeedSlot};
+use dilp::dilp::native::{Metric, NativeTrainer, SeedSlot};
 use dilp::dilp::{learn, Amalgamation, Backend, LearnConfig, RuleWeights};
 use dilp::ilp::Task;
 use tch::{Device, Kind, Tensor};
@@ -129,10 +130,7 @@ fn kernel_results_do_not_depend_on_threads() {
         for step in 0..20 {
             t.step(&sparse, &[step % 3, 4 + step % 2], &cfg);
         }
-        t.slots
-            .iter()
-            .map(|s| s.weights.clone())
-            .collect::<Vec<_>>()
+        t.weights()
     };
     assert_eq!(run(1), run(2));
     assert_eq!(run(2), run(3));
@@ -165,4 +163,78 @@ fn native_backend_refuses_other_tnorms() {
     };
     let err = learn(&task, &cfg, Device::Cpu, &mut ()).unwrap_err();
     assert!(err.to_string().contains("product t-norm"), "{err}");
+}
+
+/// The lane kernel runs the scalar kernel's arithmetic lane by lane: same gradients, same
+/// training trajectory, whichever lane a seed sits in and whoever shares its group.
+#[test]
+fn lane_kernel_equals_the_scalar_kernel() {
+    let cfg = LearnConfig::default();
+    for name in TASKS {
+        let task = load(name);
+        let compiled = CompiledTask::new(&task, Device::Cpu);
+        let sparse = SparseWorld::new(&task, &compiled.clause_sets, &task.train[0]);
+        // 11 seeds: one full group of 8 and a partial group of 3.
+        let w = RuleWeights::init(&compiled.weight_shapes(), 11, 13, 1.0, Device::Cpu);
+        let pick: Vec<usize> = (0..sparse.examples.len()).collect();
+        let mut group = LaneGroup::pack(&(3..8).map(|r| slot(&w, r)).collect::<Vec<_>>());
+        group.gradient(&sparse, &pick, Amalgamation::ProbSum);
+        for lane in 0..5 {
+            let mut s = slot(&w, 3 + lane);
+            s.gradient(&sparse, &pick, Amalgamation::ProbSum);
+            for (ours, theirs) in group.grads(lane).iter().zip(s.grads()) {
+                let scale = theirs.iter().map(|g| g.abs()).fold(1e-6, f32::max);
+                let diff = ours
+                    .iter()
+                    .zip(theirs)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f32::max);
+                assert!(
+                    diff <= 1e-5 * scale,
+                    "{name} lane {lane}: {diff} of {scale}"
+                );
+            }
+        }
+        let mut lanes = NativeTrainer::new((0..11).map(|r| slot(&w, r)).collect(), 2);
+        let mut scalar: Vec<SeedSlot> = (0..11).map(|r| slot(&w, r)).collect();
+        for t in 1..=15 {
+            let pick = [t % pick.len(), (3 * t) % pick.len()];
+            lanes.step(&sparse, &pick, &cfg);
+            for s in &mut scalar {
+                s.step(&sparse, &pick, &cfg, t as i32);
+            }
+        }
+        for (seed, (ours, s)) in lanes.weights().iter().zip(&scalar).enumerate() {
+            for (a, b) in ours.iter().zip(&s.weights) {
+                let diff = a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f32::max);
+                assert!(diff < 1e-4, "{name} seed {seed}: weights differ by {diff}");
+            }
+        }
+        // Regrouping after seeds leave keeps every remaining seed on its own trajectory.
+        lanes.retain(&[0, 2, 9, 10]);
+        let mse = lanes.evaluate(
+            std::slice::from_ref(&sparse),
+            Amalgamation::ProbSum,
+            Metric::SquaredError,
+        );
+        assert_eq!(mse.len(), 4);
+        for (m, i) in mse.iter().zip([0, 2, 9, 10]) {
+            let all: Vec<u32> = sparse.examples.clone();
+            let p = scalar[i].predict(&sparse, Amalgamation::ProbSum, &all);
+            let theirs = p
+                .iter()
+                .zip(&sparse.labels)
+                .map(|(p, y)| f64::from((p - y) * (p - y)))
+                .sum::<f64>()
+                / p.len() as f64;
+            assert!(
+                (m - theirs).abs() < 1e-5,
+                "{name} seed {i}: mse {m} vs {theirs}"
+            );
+        }
+    }
 }

@@ -23,8 +23,8 @@ pub struct SparseTemplate {
     /// `|C|^v`: groundings per head atom before pruning.
     pub width: usize,
     /// Groundings of clause `j` at head `h` are `pairs[offsets[h * k + j]..offsets[h * k + j + 1]]`.
-    offsets: Vec<u32>,
-    pairs: Vec<[u32; 2]>,
+    pub(super) offsets: Vec<u32>,
+    pub(super) pairs: Vec<[u32; 2]>,
     /// Clauses with at least one live grounding at head `h`:
     /// `active[active_at[h]..active_at[h + 1]]`, increasing. The others are 0 there forever.
     active_at: Vec<u32>,
@@ -116,8 +116,18 @@ impl SparseTemplate {
     }
 
     /// The clauses that can be non-zero at head `h`.
-    fn active_at(&self, h: usize) -> &[u32] {
+    pub(super) fn active_at(&self, h: usize) -> &[u32] {
         &self.active[self.active_at[h] as usize..self.active_at[h + 1] as usize]
+    }
+
+    /// Positions of head `h`'s active clauses in the list of all active cells (head-major).
+    pub(super) fn span(&self, h: usize) -> std::ops::Range<usize> {
+        self.active_at[h] as usize..self.active_at[h + 1] as usize
+    }
+
+    /// Cells with a live grounding.
+    pub(super) fn cells(&self) -> usize {
+        self.active.len()
     }
 
     /// Live groundings kept, out of `heads × k × width`.
@@ -125,7 +135,7 @@ impl SparseTemplate {
         self.pairs.len()
     }
 
-    fn cell(&self, h: usize, j: usize) -> &[[u32; 2]] {
+    pub(super) fn cell(&self, h: usize, j: usize) -> &[[u32; 2]] {
         let i = h * self.k + j;
         &self.pairs[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
@@ -296,7 +306,7 @@ impl SparseWorld {
     }
 
     /// Floats of clause values per step.
-    fn f_len(&self) -> usize {
+    pub(super) fn f_len(&self) -> usize {
         self.preds
             .iter()
             .map(|p| p.heads * (p.k1 + p.t2.as_ref().map_or(0, |t| t.k)))

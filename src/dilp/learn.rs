@@ -7,7 +7,7 @@ use super::compile::{CompiledTask, CompiledWorld};
 use super::infer::{infer, InferOptions};
 use super::kernel::SparseWorld;
 use super::memory;
-use super::native::{evaluate, Metric, NativeTrainer, SeedSlot};
+use super::native::{Metric, NativeTrainer, SeedSlot};
 use super::readout::{read_out, ReadOut};
 use super::weights::RuleWeights;
 use super::{Amalgamation, TNorm};
@@ -440,22 +440,22 @@ impl Trainer {
             },
             Trainer::Native {
                 trainer, shapes, ..
-            } => RuleWeights {
-                tensors: shapes
-                    .iter()
-                    .enumerate()
-                    .map(|(p, &(k1, k2))| {
-                        let data: Vec<f32> = trainer
-                            .slots
-                            .iter()
-                            .flat_map(|s| s.weights[p].iter().copied())
-                            .collect();
-                        Tensor::from_slice(&data)
-                            .view([trainer.slots.len() as i64, k1 as i64, k2 as i64])
-                            .to_device(device)
-                    })
-                    .collect(),
-            },
+            } => {
+                let all = trainer.weights();
+                RuleWeights {
+                    tensors: shapes
+                        .iter()
+                        .enumerate()
+                        .map(|(p, &(k1, k2))| {
+                            let data: Vec<f32> =
+                                all.iter().flat_map(|s| s[p].iter().copied()).collect();
+                            Tensor::from_slice(&data)
+                                .view([all.len() as i64, k1 as i64, k2 as i64])
+                                .to_device(device)
+                        })
+                        .collect(),
+                }
+            }
         }
     }
 
@@ -473,16 +473,10 @@ impl Trainer {
                 validation,
                 ..
             } => {
-                let (amalg, threads) = (opts.amalgamation, trainer.threads);
+                let amalg = opts.amalgamation;
                 (
-                    evaluate(&mut trainer.slots, worlds, amalg, threads, Metric::MaxError),
-                    evaluate(
-                        &mut trainer.slots,
-                        validation,
-                        amalg,
-                        threads,
-                        Metric::SquaredError,
-                    ),
+                    trainer.evaluate(worlds, amalg, Metric::MaxError),
+                    trainer.evaluate(validation, amalg, Metric::SquaredError),
                 )
             }
             Trainer::Torch { .. } => {
@@ -561,11 +555,12 @@ pub fn learn(
     // Training keeps every step's tensors for backward; validation runs without gradients, so
     // about two steps' worth are alive at once.
     let estimate = if let Some((train, validation)) = &sparse {
-        // One tape per seed, reused between steps.
+        // One tape per group of seeds, reused between steps.
+        let groups = seeds.div_ceil(super::lanes::L) as f64;
         train
             .iter()
             .chain(validation)
-            .map(|w| w.tape_bytes() * seeds as f64 + w.compiled_bytes())
+            .map(|w| super::lanes::tape_bytes(w) * groups + w.compiled_bytes())
             .fold(0.0, f64::max)
     } else {
         compiled
@@ -616,6 +611,7 @@ pub fn learn(
     let mut seed_steps = 0;
     let mut steps_run = 0;
 
+    let train_start = Instant::now();
     for step in 0..cfg.steps {
         if active.is_empty() {
             break;
@@ -675,7 +671,7 @@ pub fn learn(
     for (i, &s) in active.iter().enumerate() {
         finals[s] = Some(weights.row(i));
     }
-    let train_seconds = start.elapsed().as_secs_f64();
+    let train_seconds = train_start.elapsed().as_secs_f64();
 
     // Gather every seed's final weights back into one batch, in seed order.
     let finals: Vec<Vec<Tensor>> = finals
@@ -703,11 +699,12 @@ pub fn learn(
             validation,
             ..
         } => {
-            let mut slots = slots_of(&all, seeds, cfg.optimizer);
-            let (amalg, threads) = (cfg.amalgamation, trainer.threads);
+            let slots = slots_of(&all, seeds, cfg.optimizer);
+            let mut all = NativeTrainer::new(slots, trainer.threads);
+            let amalg = cfg.amalgamation;
             (
-                evaluate(&mut slots, worlds, amalg, threads, Metric::Bce),
-                evaluate(&mut slots, validation, amalg, threads, Metric::SquaredError),
+                all.evaluate(worlds, amalg, Metric::Bce),
+                all.evaluate(validation, amalg, Metric::SquaredError),
             )
         }
         Trainer::Torch { .. } => (

@@ -8,8 +8,10 @@
 
 pub mod compile;
 pub mod grid;
+pub mod group;
 pub mod infer;
 pub mod kernel;
+pub mod lanes;
 pub mod learn;
 pub mod memory;
 pub mod native;

@@ -3,7 +3,9 @@
 //! seeds are split across threads. A seed's arithmetic does not depend on which thread or batch
 //! it runs in, so results depend only on the seed.
 
+use super::group::LaneGroup;
 use super::kernel::{backward, forward, SparseWorld, Tape};
+use super::lanes::L;
 use super::learn::{LearnConfig, Optimizer};
 use super::Amalgamation;
 
@@ -13,8 +15,8 @@ pub struct SeedSlot {
     pub weights: Vec<Vec<f32>>,
     probs: Vec<Vec<f32>>,
     grads: Vec<Vec<f32>>,
-    first: Vec<Vec<f32>>,
-    second: Vec<Vec<f32>>,
+    pub(super) first: Vec<Vec<f32>>,
+    pub(super) second: Vec<Vec<f32>>,
     tape: Tape,
     g_last: Vec<f32>,
 }
@@ -35,6 +37,18 @@ impl SeedSlot {
             tape: Tape::default(),
             g_last: Vec::new(),
         }
+    }
+
+    /// A slot with given optimiser moments (as unpacked from a lane group).
+    pub fn with_moments(
+        weights: Vec<Vec<f32>>,
+        first: Vec<Vec<f32>>,
+        second: Vec<Vec<f32>>,
+    ) -> Self {
+        let mut s = SeedSlot::new(weights, Optimizer::Adam);
+        s.first = first;
+        s.second = second;
+        s
     }
 
     fn softmax(&mut self) {
@@ -58,8 +72,9 @@ impl SeedSlot {
         atoms.iter().map(|&x| last[x as usize]).collect()
     }
 
-    /// One training step on examples `pick` of `world`; returns the mini-batch's mean BCE.
-    fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig, t: i32) -> f64 {
+    /// One training step (number `t`, from 1) on examples `pick` of `world`; returns the
+    /// mini-batch's mean BCE.
+    pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig, t: i32) -> f64 {
         let loss = self.gradient(world, pick, cfg.amalgamation);
         self.update(cfg, t);
         loss
@@ -136,10 +151,10 @@ impl SeedSlot {
     }
 }
 
-/// All seeds being trained on the kernel.
+/// All seeds being trained, [`L`] to a lane group, groups split across threads.
 #[derive(Debug)]
 pub struct NativeTrainer {
-    pub slots: Vec<SeedSlot>,
+    groups: Vec<LaneGroup>,
     pub threads: usize,
     t: i32,
 }
@@ -147,35 +162,37 @@ pub struct NativeTrainer {
 impl NativeTrainer {
     pub fn new(slots: Vec<SeedSlot>, threads: usize) -> Self {
         NativeTrainer {
-            slots,
+            groups: slots.chunks(L).map(LaneGroup::pack).collect(),
             threads: threads.max(1),
             t: 0,
         }
     }
 
-    /// One step for every seed on the same examples; returns each seed's mini-batch loss.
-    pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig) -> Vec<f64> {
-        self.t += 1;
-        let t = self.t;
-        let per = self.slots.len().div_ceil(self.threads).max(1);
-        if self.threads == 1 || self.slots.len() == 1 {
-            return self
-                .slots
-                .iter_mut()
-                .map(|s| s.step(world, pick, cfg, t))
-                .collect();
+    /// Seeds being trained.
+    pub fn len(&self) -> usize {
+        self.groups.iter().map(|g| g.lanes).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// `work` on every group, groups split across threads; the results in seed order.
+    fn each<F>(&mut self, work: F) -> Vec<f64>
+    where
+        F: Fn(&mut LaneGroup) -> Vec<f64> + Sync,
+    {
+        let per = self.groups.len().div_ceil(self.threads).max(1);
+        if self.threads == 1 || self.groups.len() <= 1 {
+            return self.groups.iter_mut().flat_map(&work).collect();
         }
+        let work = &work;
         std::thread::scope(|scope| {
             let handles: Vec<_> = self
-                .slots
+                .groups
                 .chunks_mut(per)
                 .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter_mut()
-                            .map(|s| s.step(world, pick, cfg, t))
-                            .collect::<Vec<f64>>()
-                    })
+                    scope.spawn(move || chunk.iter_mut().flat_map(work).collect::<Vec<f64>>())
                 })
                 .collect();
             handles
@@ -185,14 +202,45 @@ impl NativeTrainer {
         })
     }
 
-    /// Keeps the slots whose positions are in `keep` (in order).
+    /// One step for every seed on the same examples; returns each seed's mini-batch loss.
+    pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig) -> Vec<f64> {
+        self.t += 1;
+        let t = self.t;
+        self.each(|g| g.step(world, pick, cfg, t))
+    }
+
+    /// `metric` for every seed over every example of `worlds`.
+    pub fn evaluate(
+        &mut self,
+        worlds: &[SparseWorld],
+        amalg: Amalgamation,
+        metric: Metric,
+    ) -> Vec<f64> {
+        self.each(|g| g.measure(worlds, amalg, metric))
+    }
+
+    /// Each seed's weights, per predicate.
+    pub fn weights(&self) -> Vec<Vec<Vec<f32>>> {
+        self.groups
+            .iter()
+            .flat_map(|g| (0..g.lanes).map(|l| g.weights(l)))
+            .collect()
+    }
+
+    /// Keeps the seeds whose positions are in `keep` (in order), regrouped.
     pub fn retain(&mut self, keep: &[usize]) {
-        let mut old: Vec<Option<SeedSlot>> = self.slots.drain(..).map(Some).collect();
-        self.slots = keep.iter().filter_map(|&i| old[i].take()).collect();
+        let mut old: Vec<Option<SeedSlot>> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.unpack())
+            .map(Some)
+            .collect();
+        let kept: Vec<SeedSlot> = keep.iter().filter_map(|&i| old[i].take()).collect();
+        self.groups = kept.chunks(L).map(LaneGroup::pack).collect();
     }
 }
 
-/// What [`evaluate`] measures per seed over every example of a set of worlds.
+/// What [`NativeTrainer::evaluate`] measures per seed over every example of a set of worlds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     /// Mean binary cross-entropy (the training loss).
@@ -201,60 +249,4 @@ pub enum Metric {
     SquaredError,
     /// Largest |prediction − label|.
     MaxError,
-}
-
-fn measure(
-    slot: &mut SeedSlot,
-    worlds: &[SparseWorld],
-    amalg: Amalgamation,
-    metric: Metric,
-) -> f64 {
-    let (mut total, mut count, mut worst) = (0f64, 0usize, 0f64);
-    for w in worlds {
-        let pred = slot.predict(w, amalg, &w.examples);
-        for (&p, &y) in pred.iter().zip(&w.labels) {
-            let (p, y) = (f64::from(p), f64::from(y));
-            match metric {
-                Metric::Bce => {
-                    let q = p.clamp(1e-7, 1.0 - 1e-7);
-                    total -= y * q.ln() + (1.0 - y) * (1.0 - q).ln();
-                }
-                Metric::SquaredError => total += (p - y) * (p - y),
-                Metric::MaxError => worst = worst.max((p - y).abs()),
-            }
-        }
-        count += w.examples.len();
-    }
-    match metric {
-        Metric::MaxError => worst,
-        _ => total / count.max(1) as f64,
-    }
-}
-
-/// `metric` for every slot, slots split across `threads`.
-pub fn evaluate(
-    slots: &mut [SeedSlot],
-    worlds: &[SparseWorld],
-    amalg: Amalgamation,
-    threads: usize,
-    metric: Metric,
-) -> Vec<f64> {
-    let per = slots.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = slots
-            .chunks_mut(per)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter_mut()
-                        .map(|s| measure(s, worlds, amalg, metric))
-                        .collect::<Vec<f64>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("an evaluation thread panicked"))
-            .collect()
-    })
 }
