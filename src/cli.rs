@@ -95,6 +95,9 @@ pub struct LearnArgs {
     /// rmsprop | adam.
     #[arg(long)]
     pub optimizer: Option<String>,
+    /// Standard deviation of the initial rule weights [default: 1, the paper's N(0, 1)].
+    #[arg(long)]
+    pub init_std: Option<f64>,
     /// Early stopping: off | fit (training examples within --tolerance) | solved (that, and the
     /// validation criterion met; the default).
     #[arg(long)]
@@ -283,6 +286,13 @@ impl LearnArgs {
             );
             c.lr = lr;
             c.task_lr = false;
+        }
+        if let Some(s) = self.init_std {
+            anyhow::ensure!(
+                s.is_finite() && s >= 0.0,
+                "--init-std must be a non-negative number, got {s}"
+            );
+            c.init_std = s;
         }
         if let Some(t) = self.tolerance {
             anyhow::ensure!(t > 0.0, "--tolerance must be positive, got {t}");

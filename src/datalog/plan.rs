@@ -32,10 +32,26 @@ impl Database {
             }
             arities[p].get_or_insert(n);
         }
+        // Every value a rule can derive is a constant of the facts or the rules.
+        let domain = program
+            .facts
+            .iter()
+            .flat_map(|f| f.args.iter().map(|c| c.0))
+            .chain(program.rules.iter().flat_map(|r| {
+                std::iter::once(&r.head)
+                    .chain(&r.body)
+                    .flat_map(|a| a.args.iter())
+                    .filter_map(|t| match t {
+                        Term::Const(c) => Some(c.0),
+                        Term::Var(_) => None,
+                    })
+            }))
+            .max()
+            .map(|m| m.saturating_add(1));
         let mut db = Database {
             rels: arities
                 .iter()
-                .map(|a| Relation::new(a.unwrap_or(0)))
+                .map(|a| Relation::with_domain(a.unwrap_or(0), domain))
                 .collect(),
         };
         for f in &program.facts {
@@ -121,6 +137,8 @@ enum Access {
     Delta,
     /// The chain of an index, keyed by already-bound terms.
     Lookup { index: usize, key: Vec<Term> },
+    /// Every argument bound: a membership test.
+    Member { key: Vec<Term> },
 }
 
 #[derive(Debug, Clone)]
@@ -206,7 +224,11 @@ impl Plan {
         }
         fresh.iter().for_each(|v| bound[v.index()] = true);
         let rel = atom.pred.index();
-        let access = if is_delta || keyed.is_empty() {
+        let access = if !is_delta && !keyed.is_empty() && keyed.len() == atom.args.len() {
+            Access::Member {
+                key: keyed.iter().map(|&(_, t)| t).collect(),
+            }
+        } else if is_delta || keyed.is_empty() {
             filters.extend(keyed);
             if is_delta {
                 Access::Delta
@@ -317,6 +339,16 @@ impl<'a> Exec<'a> {
                 while let Some(row) = cur {
                     self.try_row(plan, depth, rel.row(row), out);
                     cur = rel.next(*index, row);
+                }
+            }
+            Access::Member { key } => {
+                self.key.clear();
+                for &t in key {
+                    let v = self.value(t);
+                    self.key.push(v);
+                }
+                if rel.contains(&self.key) {
+                    self.step(plan, depth + 1, out);
                 }
             }
         }

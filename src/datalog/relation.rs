@@ -19,17 +19,26 @@ pub(crate) struct Relation {
     len: usize,
     data: Vec<u32>,
     indexes: Vec<Index>,
+    /// Every value is below this, when known: indexes over small key spaces use it.
+    domain: Option<u32>,
     /// Scratch space for projecting a row onto an index's columns.
     key: Vec<u32>,
 }
 
 impl Relation {
+    #[cfg(test)]
     pub(crate) fn new(arity: usize) -> Self {
+        Self::with_domain(arity, None)
+    }
+
+    /// A relation whose values are all below `domain` (if given).
+    pub(crate) fn with_domain(arity: usize, domain: Option<u32>) -> Self {
         Relation {
             arity,
             len: 0,
             data: Vec::new(),
-            indexes: vec![Index::new((0..arity).collect(), true)],
+            indexes: vec![Index::new((0..arity).collect(), true, domain)],
+            domain,
             key: Vec::new(),
         }
     }
@@ -49,12 +58,13 @@ impl Relation {
     pub(crate) fn ensure_index(&mut self, cols: &[usize]) -> usize {
         if let Some(i) = self.indexes.iter().position(|ix| ix.cols == cols) {
             if !self.indexes[i].active {
-                self.indexes[i] = Index::new(cols.to_vec(), false);
+                self.indexes[i] = Index::new(cols.to_vec(), false, self.domain);
                 self.reindex(i);
             }
             return i;
         }
-        self.indexes.push(Index::new(cols.to_vec(), false));
+        self.indexes
+            .push(Index::new(cols.to_vec(), false, self.domain));
         let i = self.indexes.len() - 1;
         self.reindex(i);
         i
@@ -91,7 +101,7 @@ impl Relation {
 
     pub(crate) fn contains(&self, tuple: &[u32]) -> bool {
         debug_assert_eq!(tuple.len(), self.arity);
-        self.indexes[0].head(tuple) != NIL
+        self.indexes[0].contains(tuple)
     }
 
     /// Adds `tuple` unless present; returns whether it was new.
@@ -140,6 +150,7 @@ impl Relation {
     /// The newest row whose index-`index` projection equals `key` (then follow [`Self::next`]).
     pub(crate) fn lookup(&self, index: usize, key: &[u32]) -> Option<u32> {
         let ix = &self.indexes[index];
+        debug_assert!(index > 0, "the duplicate filter answers `contains` only");
         debug_assert!(ix.active && key.len() == ix.cols.len());
         match ix.head(key) {
             NIL => None,
@@ -292,6 +303,13 @@ mod tests {
     fn many_keys_survive_growth() {
         let mut r = Relation::new(3);
         let ix = r.ensure_index(&[1]);
+        let mut dense = Relation::with_domain(3, Some(5000));
+        let dix = dense.ensure_index(&[1]);
+        for i in 0..5000u32 {
+            assert!(dense.insert(&[i, i % 7, i / 3]));
+            assert!(!dense.insert(&[i, i % 7, i / 3]));
+        }
+        assert_eq!(dense.lookup(dix, &[3]).map(|x| dense.row(x)[1]), Some(3));
         for i in 0..5000u32 {
             assert!(r.insert(&[i, i % 7, i / 3]));
         }

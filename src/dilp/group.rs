@@ -70,12 +70,13 @@ impl LaneGroup {
 
     /// The seeds back, one slot each (weights and optimiser moments).
     pub fn unpack(&self) -> Vec<SeedSlot> {
-        (0..self.lanes)
-            .map(|l| {
-                let get = |f: &Vec<Vec<V>>| f.iter().map(|v| lane(v, l)).collect::<Vec<_>>();
-                SeedSlot::with_moments(get(&self.weights), get(&self.first), get(&self.second))
-            })
-            .collect()
+        (0..self.lanes).map(|l| self.slot(l)).collect()
+    }
+
+    /// Lane `l`'s seed as a slot.
+    pub fn slot(&self, l: usize) -> SeedSlot {
+        let get = |f: &Vec<Vec<V>>| f.iter().map(|v| lane(v, l)).collect::<Vec<_>>();
+        SeedSlot::with_moments(get(&self.weights), get(&self.first), get(&self.second))
     }
 
     /// Lane `l`'s weights, per predicate.

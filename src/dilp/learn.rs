@@ -459,12 +459,14 @@ impl Trainer {
         }
     }
 
-    /// `(max training error, validation MSE)` per active seed.
+    /// `(max training error, validation MSE)` per active seed; the MSE may be left infinite
+    /// for seeds whose training error is not below `tolerance`.
     fn check(
         &mut self,
         compiled: &CompiledTask,
         opts: &InferOptions,
         device: Device,
+        tolerance: f64,
     ) -> (Vec<f64>, Vec<f64>) {
         match self {
             Trainer::Native {
@@ -474,10 +476,15 @@ impl Trainer {
                 ..
             } => {
                 let amalg = opts.amalgamation;
-                (
-                    trainer.evaluate(worlds, amalg, Metric::MaxError),
-                    trainer.evaluate(validation, amalg, Metric::SquaredError),
-                )
+                let err = trainer.evaluate(worlds, amalg, Metric::MaxError);
+                // Only seeds that fit the training set can stop, so only they need validating.
+                let fit: Vec<usize> = (0..err.len()).filter(|&i| err[i] < tolerance).collect();
+                let mut mse = vec![f64::INFINITY; err.len()];
+                let some = trainer.evaluate_some(&fit, validation, amalg, Metric::SquaredError);
+                for (&i, m) in fit.iter().zip(some) {
+                    mse[i] = m;
+                }
+                (err, mse)
             }
             Trainer::Torch { .. } => {
                 let weights = self.weights(device);
@@ -633,7 +640,7 @@ pub fn learn(
             && (step + 1) % cfg.check_every == 0
             && !last
         {
-            let (err, mse) = trainer.check(&compiled, &opts, device);
+            let (err, mse) = trainer.check(&compiled, &opts, device, cfg.tolerance);
             let done: Vec<usize> = (0..active.len())
                 .filter(|&i| {
                     err[i] < cfg.tolerance

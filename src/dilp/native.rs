@@ -219,6 +219,32 @@ impl NativeTrainer {
         self.each(|g| g.measure(worlds, amalg, metric))
     }
 
+    /// `metric` for the seeds at positions `which` (increasing) only, in that order.
+    pub fn evaluate_some(
+        &self,
+        which: &[usize],
+        worlds: &[SparseWorld],
+        amalg: Amalgamation,
+        metric: Metric,
+    ) -> Vec<f64> {
+        let mut slots = Vec::with_capacity(which.len());
+        let (mut base, mut want) = (0, which.iter().peekable());
+        for g in &self.groups {
+            while let Some(&&i) = want.peek() {
+                if i >= base + g.lanes {
+                    break;
+                }
+                slots.push(g.slot(i - base));
+                want.next();
+            }
+            base += g.lanes;
+        }
+        if slots.is_empty() {
+            return Vec::new();
+        }
+        NativeTrainer::new(slots, self.threads).evaluate(worlds, amalg, metric)
+    }
+
     /// Each seed's weights, per predicate.
     pub fn weights(&self) -> Vec<Vec<Vec<f32>>> {
         self.groups
