@@ -170,6 +170,8 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
                 pairs: a.pairs,
                 steps: a.steps,
                 vision_lr: None,
+                cluster_weight: None,
+                restarts: None,
                 device: a.device.clone(),
                 json: false,
                 out: None,
@@ -210,13 +212,19 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             device: d,
             out,
             early_stop,
+            init_std,
+            paper,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
+            let defaults = learn_defaults(init_std)?;
             let cfg = LearnConfig {
                 seeds,
                 steps: steps.unwrap_or(6000),
                 early_stop: early_stop.parse().map_err(anyhow::Error::msg)?,
-                ..Default::default()
+                task_init_std: defaults.task_init_std && !paper,
+                task_lr: !paper,
+                task_batch_size: !paper,
+                ..defaults
             };
             let (_, table) = tasks::run(
                 &dir,
@@ -235,12 +243,13 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             device: d,
             out,
             rho,
+            init_std,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
             let cfg = LearnConfig {
                 seeds,
                 steps: steps.unwrap_or(6000),
-                ..Default::default()
+                ..learn_defaults(init_std)?
             };
             let rhos: Vec<f64> = match rho {
                 None => paper::NOISE_RHO.to_vec(),
@@ -318,4 +327,19 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The learner's defaults, with `--init-std` (if given) replacing every task file's.
+#[cfg(feature = "torch")]
+fn learn_defaults(init_std: Option<f64>) -> Result<dilp::dilp::LearnConfig> {
+    let mut c = dilp::dilp::LearnConfig::default();
+    if let Some(s) = init_std {
+        anyhow::ensure!(
+            s.is_finite() && s >= 0.0,
+            "--init-std must be a non-negative number, got {s}"
+        );
+        c.init_std = s;
+        c.task_init_std = false;
+    }
+    Ok(c)
 }

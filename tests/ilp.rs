@@ -505,8 +505,20 @@ fn malformed_task_files_are_refused_with_clear_messages() {
         &refused("[[train]]", "[learn]\nrate = 1.0\n[[train]]"),
         &["unknown field `rate`"],
     );
-    let with_lr = EVEN.replacen("[[train]]", "[learn]\nlr = 2.0\n[[train]]", 1);
-    assert_eq!(parse_task(&with_lr, "even.toml").unwrap().lr, Some(2.0));
+    says(
+        &refused("[[train]]", "[learn]\ninit_std = 0.0\n[[train]]"),
+        &["[learn] init_std must be a positive number"],
+    );
+    let with_lr = EVEN.replacen(
+        "[[train]]",
+        "[learn]\nlr = 2.0\ninit_std = 0.1\nbatch_size = 4\n[[train]]",
+        1,
+    );
+    let t = parse_task(&with_lr, "even.toml").unwrap();
+    assert_eq!(
+        (t.lr, t.init_std, t.batch_size),
+        (Some(2.0), Some(0.1), Some(4))
+    );
     assert_eq!(parse_task(EVEN, "even.toml").unwrap().lr, None);
     let no_train = EVEN.split("[[train]]").next().unwrap().to_string();
     says(

@@ -95,6 +95,12 @@ pub struct LearnConfig {
     pub optimizer: Optimizer,
     /// Standard deviation of the N(0, σ²) initial weights (paper: 1).
     pub init_std: f64,
+    /// Use the task file's `[learn] init_std` instead of `init_std` when it has one (default
+    /// true; an explicit `--init-std` turns it off).
+    pub task_init_std: bool,
+    /// Use the task file's `[learn] batch_size` instead of `batch_size` when it has one
+    /// (default true; an explicit `--batch-size` turns it off).
+    pub task_batch_size: bool,
     /// Initialisations trained together as one batch.
     pub seeds: usize,
     /// Seed of the first initialisation; seed `i` of the batch uses `seed + i`.
@@ -131,6 +137,8 @@ impl Default for LearnConfig {
             steps: 6000,
             lr: 0.5,
             task_lr: true,
+            task_init_std: true,
+            task_batch_size: true,
             optimizer: Optimizer::Rmsprop,
             init_std: 1.0,
             seeds: 1,
@@ -197,6 +205,13 @@ pub struct LearnReport {
     /// Mean squared validation error of the read-out program run by the Datalog engine (crisp
     /// 0/1 predictions), beside the soft model's `validation_mse`.
     pub program_validation_mse: f64,
+    /// The same for the most probable clause pair of each predicate alone (no threshold): the
+    /// crispest program the weights name.
+    pub top_pair: String,
+    pub top_pair_validation_mse: f64,
+    /// Of the two read-outs (threshold and top pair), the validation error of the one with
+    /// fewer training errors (the threshold one on a tie): a choice made on training data only.
+    pub crisp_validation_mse: f64,
     pub seconds: f64,
     pub ms_per_step: f64,
     /// Seed-steps computed, and those saved by early stopping.
@@ -523,6 +538,16 @@ pub fn learn(
         } else {
             cfg.lr
         },
+        init_std: if cfg.task_init_std {
+            task.init_std.unwrap_or(cfg.init_std)
+        } else {
+            cfg.init_std
+        },
+        batch_size: if cfg.task_batch_size {
+            task.batch_size.unwrap_or(cfg.batch_size)
+        } else {
+            cfg.batch_size
+        },
         ..cfg.clone()
     };
     let cfg = &resolved;
@@ -734,6 +759,8 @@ pub fn learn(
     let read: ReadOut = read_out(&compiled.clause_sets, &probs, best, cfg.threshold);
     let rules = read.rules();
     let check = check_program(task, &rules);
+    let top = read_out(&compiled.clause_sets, &probs, best, f64::INFINITY).rules();
+    let top_check = check_program(task, &top);
     let seeds_solved = seeds_out.iter().filter(|s| s.success).count();
     Ok(LearnReport {
         task: task.name.clone(),
@@ -751,6 +778,13 @@ pub fn learn(
         train_loss: losses[best],
         validation_mse: mses[best],
         program_validation_mse: check.validation_mse,
+        top_pair: program_text(&task.vocab, &top),
+        top_pair_validation_mse: top_check.validation_mse,
+        crisp_validation_mse: if top_check.train_errors < check.train_errors {
+            top_check.validation_mse
+        } else {
+            check.validation_mse
+        },
         seconds: start.elapsed().as_secs_f64(),
         ms_per_step: 1000.0 * train_seconds / steps_run.max(1) as f64,
         seed_steps,

@@ -33,6 +33,10 @@ pub struct NoiseRow {
     pub dilp_mse: f64,
     /// The read-out program's error, run by the engine (crisp predictions).
     pub dilp_program_mse: f64,
+    /// The most probable clause pair of each predicate alone, run by the engine.
+    pub dilp_top_pair_mse: f64,
+    /// Whichever of the two read-outs makes fewer training errors.
+    pub dilp_crisp_mse: f64,
     pub sat_exact_mse: f64,
     pub sat_exact_found: bool,
     pub sat_tolerant_mse: f64,
@@ -98,6 +102,8 @@ pub fn run(
                 flipped: k,
                 dilp_mse: r.validation_mse,
                 dilp_program_mse: r.program_validation_mse,
+                dilp_top_pair_mse: r.top_pair_validation_mse,
+                dilp_crisp_mse: r.crisp_validation_mse,
                 sat_exact_mse: exact.validation_mse.unwrap_or(none),
                 sat_exact_found: exact.satisfiable,
                 sat_tolerant_mse: tolerant.validation_mse.unwrap_or(none),
@@ -105,12 +111,13 @@ pub fn run(
                 paper_mse: paper::table4(&clean.name, rho),
             };
             eprintln!(
-                "{:<16} ρ={:<5} flipped {:>3}: ∂ILP {:.3} (program {:.3})  SAT exact {:.3}{}  SAT noisy {:.3}  paper {}",
+                "{:<16} ρ={:<5} flipped {:>3}: ∂ILP {:.3} (program {:.3}, top pair {:.3})  SAT exact {:.3}{}  SAT noisy {:.3}  paper {}",
                 row.task,
                 rho,
                 k,
                 row.dilp_mse,
                 row.dilp_program_mse,
+                row.dilp_top_pair_mse,
                 row.sat_exact_mse,
                 if row.sat_exact_found { "" } else { " (no program)" },
                 row.sat_tolerant_mse,
@@ -133,6 +140,8 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
                 r.flipped.to_string(),
                 format!("{:.4}", r.dilp_mse),
                 format!("{:.4}", r.dilp_program_mse),
+                format!("{:.4}", r.dilp_top_pair_mse),
+                format!("{:.4}", r.dilp_crisp_mse),
                 format!("{:.4}", r.sat_exact_mse),
                 r.sat_exact_found.to_string(),
                 format!("{:.4}", r.sat_tolerant_mse),
@@ -148,6 +157,8 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
             "flipped",
             "dilp_mse",
             "dilp_program_mse",
+            "dilp_top_pair_mse",
+            "dilp_crisp_mse",
             "sat_exact_mse",
             "sat_exact_found",
             "sat_tolerant_mse",
@@ -181,6 +192,14 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
                     points: pick(|r| Some(r.dilp_program_mse)),
                 },
                 Series {
+                    name: "∂ILP top pair",
+                    points: pick(|r| Some(r.dilp_top_pair_mse)),
+                },
+                Series {
+                    name: "∂ILP crisp (fewer training errors)",
+                    points: pick(|r| Some(r.dilp_crisp_mse)),
+                },
+                Series {
                     name: "SAT exact",
                     points: pick(|r| Some(r.sat_exact_mse)),
                 },
@@ -201,17 +220,28 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
 
 pub fn render(rows: &[NoiseRow]) -> String {
     let mut s = format!(
-        "{:<16} {:>5} {:>8} {:>9} {:>9} {:>10} {:>10} {:>8}\n",
-        "task", "ρ", "flipped", "∂ILP", "program", "SAT exact", "SAT noisy", "paper"
+        "{:<16} {:>5} {:>8} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}\n",
+        "task",
+        "ρ",
+        "flipped",
+        "∂ILP",
+        "program",
+        "top pair",
+        "crisp",
+        "SAT exact",
+        "SAT noisy",
+        "paper"
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<16} {:>5} {:>8} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>8}\n",
+            "{:<16} {:>5} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>8}\n",
             r.task,
             r.rho,
             r.flipped,
             r.dilp_mse,
             r.dilp_program_mse,
+            r.dilp_top_pair_mse,
+            r.dilp_crisp_mse,
             r.sat_exact_mse,
             r.sat_tolerant_mse,
             r.paper_mse.map_or("-".into(), |p| format!("{p:.3}"))

@@ -84,6 +84,10 @@ pub struct Task {
     pub steps: usize,
     /// The learning rate `[learn] lr` recommends for this task, if any.
     pub lr: Option<f64>,
+    /// The initial weights' standard deviation `[learn] init_std` recommends, if any.
+    pub init_std: Option<f64>,
+    /// The mini-batch size `[learn] batch_size` recommends (0: every example), if any.
+    pub batch_size: Option<usize>,
     pub train: Vec<World>,
     pub validation: Vec<World>,
 }

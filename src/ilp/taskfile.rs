@@ -55,6 +55,8 @@ struct RawProgram {
 #[serde(deny_unknown_fields)]
 struct RawLearn {
     lr: Option<f64>,
+    init_std: Option<f64>,
+    batch_size: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +121,14 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
             ));
         }
     }
+    if let Some(s) = raw.learn.init_std {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(task_err(
+                file,
+                format!("[learn] init_std must be a positive number, got {s}"),
+            ));
+        }
+    }
     if raw.train.is_empty() {
         return Err(task_err(
             file,
@@ -149,6 +159,8 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
         rules,
         steps: raw.program.steps,
         lr: raw.learn.lr,
+        init_std: raw.learn.init_std,
+        batch_size: raw.learn.batch_size,
         train,
         validation,
     })

@@ -35,6 +35,11 @@ pub struct TrainConfig {
     pub eval_pairs: usize,
     /// Seed of the batch sampling. Default 0.
     pub seed: u64,
+    /// Weight λ of a label-free clustering term added to the loss when the conv-net trains:
+    /// λ · (mean entropy of each image's digit distribution − entropy of the batch's mean
+    /// distribution). It asks for confident, evenly used digit classes and says nothing about
+    /// which class is which; only the less-than labels, through the rules, can. Default 0.
+    pub cluster_weight: f64,
 }
 
 impl Default for TrainConfig {
@@ -47,6 +52,7 @@ impl Default for TrainConfig {
             eval_every: 50,
             eval_pairs: 500,
             seed: 0,
+            cluster_weight: 0.0,
         }
     }
 }
@@ -120,6 +126,18 @@ pub fn mean_loss(model: &dyn PairModel, perception: &Perception, pairs: &[Pair])
     Ok(total / pairs.len().max(1) as f64)
 }
 
+/// Mean per-image entropy minus the entropy of the mean digit distribution, over both images
+/// of a batch (`[B, 10]` logits each): low when every image is read confidently and the batch
+/// uses all digits evenly.
+fn cluster_term(l: &Tensor, r: &Tensor) -> Tensor {
+    let logp = Tensor::cat(&[l, r], 0).log_softmax(-1, Kind::Float);
+    let p = logp.exp();
+    let each = -(&p * &logp).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    let mean = p.mean_dim([0i64].as_slice(), false, Kind::Float);
+    let spread = -(&mean * (&mean + 1e-8).log()).sum(Kind::Float);
+    each.mean(Kind::Float) - spread
+}
+
 fn bce(p: &Tensor, y: &Tensor) -> Tensor {
     let p = p.clamp(1e-6, 1.0 - 1e-6);
     let q: Tensor = 1.0 - &p;
@@ -171,7 +189,13 @@ pub fn train_pairs(
         let l = perception.logits(Split::Train, &index_tensor(&batch, false), true)?;
         let r = perception.logits(Split::Train, &index_tensor(&batch, true), true)?;
         let loss = bce(&model.prob(&l, &r), &labels(&batch, device));
-        opt.backward_step(&loss);
+        let live = matches!(perception, Perception::Live { .. });
+        if live && cfg.cluster_weight > 0.0 {
+            let total = &loss + cluster_term(&l, &r) * cfg.cluster_weight;
+            opt.backward_step(&total);
+        } else {
+            opt.backward_step(&loss);
+        }
         let loss = f64::try_from(&loss).unwrap_or(f64::NAN);
         recent.push(loss);
         observer.on_step(step, loss);
