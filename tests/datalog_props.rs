@@ -211,7 +211,19 @@ proptest! {
         let (semi, ss) = evaluate_with_stats(&prog, Eval::SemiNaive);
         prop_assert_eq!(&naive, &semi);
         prop_assert_eq!(ns.facts, ss.facts);
-        prop_assert!(ss.derived <= ns.derived);
+        // With at most one body atom over a derived predicate per rule, every semi-naive
+        // derivation after round 1 uses exactly one fact new in the previous round, and naive
+        // evaluation repeats it that round: semi-naive never does more work. A non-linear rule
+        // (`q :- q(X), q(Y)`) is joined once per derived atom with the others read in full, so
+        // a pair of two new facts is derived twice and the bound does not hold.
+        let derived: BTreeSet<_> = prog.rules.iter().map(|r| r.head.pred).collect();
+        let linear = prog
+            .rules
+            .iter()
+            .all(|r| r.body.iter().filter(|a| derived.contains(&a.pred)).count() <= 1);
+        if linear {
+            prop_assert!(ss.derived <= ns.derived);
+        }
         let got: BTreeSet<Fact> = semi.iter().map(|f| (f.pred.index(), f.args.iter().map(|c| c.0).collect())).collect();
         prop_assert_eq!(got.len(), semi.len());
         prop_assert_eq!(got, oracle(&prog));
@@ -271,4 +283,17 @@ proptest! {
             .collect();
         prop_assert_eq!(got, reach(start));
     }
+}
+
+/// The input that showed semi-naive evaluation deriving more than naive evaluation (11 head
+/// instantiations against 10, measured) on a non-linear rule; both reach the same model.
+#[test]
+fn non_linear_rule_regression() {
+    let src = "e(c0,c0).\ne(c2,c0).\np(c0,c2).\nz.\nq(c0) :- e(V1,c0).\nq(c1) :- z.\nq(c0) :- q(V1), q(V2).\n";
+    let prog = parse_program(src, "nonlinear.dl").unwrap();
+    let (naive, ns) = evaluate_with_stats(&prog, Eval::Naive);
+    let (semi, ss) = evaluate_with_stats(&prog, Eval::SemiNaive);
+    assert_eq!(naive, semi);
+    assert_eq!((ns.facts, ss.facts), (6, 6));
+    assert!(ss.derived > 0 && ns.derived > 0);
 }
