@@ -123,10 +123,11 @@ fn kernel_results_do_not_depend_on_threads() {
     let task = load("even_succ2");
     let compiled = CompiledTask::new(&task, Device::Cpu);
     let sparse = SparseWorld::new(&task, &compiled.clause_sets, &task.train[0]);
-    let w = RuleWeights::init(&compiled.weight_shapes(), 5, 3, 1.0, Device::Cpu);
+    // 20 seeds: three lane groups, so 1, 2 and 3 threads split them differently.
+    let w = RuleWeights::init(&compiled.weight_shapes(), 20, 3, 1.0, Device::Cpu);
     let cfg = LearnConfig::default();
     let run = |threads| {
-        let mut t = NativeTrainer::new((0..5).map(|r| slot(&w, r)).collect(), threads);
+        let mut t = NativeTrainer::new((0..20).map(|r| slot(&w, r)).collect(), threads);
         for step in 0..20 {
             t.step(&sparse, &[step % 3, 4 + step % 2], &cfg);
         }

@@ -330,11 +330,7 @@ impl<'a> Exec<'a> {
                 }
             }
             Access::Lookup { index, key } => {
-                self.key.clear();
-                for &t in key {
-                    let v = self.value(t);
-                    self.key.push(v);
-                }
+                self.bind_key(key);
                 let mut cur = rel.lookup(*index, &self.key);
                 while let Some(row) = cur {
                     self.try_row(plan, depth, rel.row(row), out);
@@ -342,15 +338,20 @@ impl<'a> Exec<'a> {
                 }
             }
             Access::Member { key } => {
-                self.key.clear();
-                for &t in key {
-                    let v = self.value(t);
-                    self.key.push(v);
-                }
+                self.bind_key(key);
                 if rel.contains(&self.key) {
                     self.step(plan, depth + 1, out);
                 }
             }
+        }
+    }
+
+    /// `self.key` = the current values of `key`'s terms.
+    fn bind_key(&mut self, key: &[Term]) {
+        self.key.clear();
+        for &t in key {
+            let v = self.value(t);
+            self.key.push(v);
         }
     }
 

@@ -289,13 +289,6 @@ impl SparseWorld {
         }
     }
 
-    /// Bytes of one seed's [`Tape`] on this world.
-    pub fn tape_bytes(&self) -> f64 {
-        let (t, n, ni) = (self.steps, self.n, self.n - self.fixed);
-        let floats = (t + 1) * n + 2 * t * self.f_len() + t * ni + 4 * n + 2 * self.f_len();
-        4.0 * floats as f64
-    }
-
     /// Bytes of the compiled groundings.
     pub fn compiled_bytes(&self) -> f64 {
         self.preds
