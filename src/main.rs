@@ -164,11 +164,14 @@ fn mnist(which: cli::MnistCommand) -> Result<()> {
             );
             anyhow::ensure!(a.runs > 0, "--runs must be at least 1");
             let train = cli::MnistTrainArgs {
-                held_out: 0.0,
-                seed: 0,
-                vision: a.vision.clone(),
+                config: None,
+                held_out: Some(0.0),
+                seed: Some(0),
+                vision: Some(a.vision.clone()),
                 pairs: a.pairs,
                 steps: a.steps,
+                rule_lr: None,
+                semantics: None,
                 vision_lr: None,
                 cluster_weight: None,
                 restarts: None,
@@ -214,10 +217,22 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             early_stop,
             init_std,
             paper,
+            select,
+            loss,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
             let defaults = learn_defaults(init_std)?;
+            let select = match (select, paper) {
+                (Some(sel), _) => sel.parse().map_err(anyhow::Error::msg)?,
+                (None, true) => dilp::dilp::Selection::Loss,
+                (None, false) => dilp::dilp::Selection::Crisp,
+            };
             let cfg = LearnConfig {
+                select,
+                loss: match loss {
+                    Some(l) => l.parse().map_err(anyhow::Error::msg)?,
+                    None => dilp::dilp::Loss::Bce,
+                },
                 seeds,
                 steps: steps.unwrap_or(6000),
                 early_stop: early_stop.parse().map_err(anyhow::Error::msg)?,

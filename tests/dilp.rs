@@ -222,6 +222,43 @@ fn learns_predecessor_and_undirected_edge() {
     }
 }
 
+/// Connectedness with 2 of its 16 training labels flipped: under BCE the flipped examples
+/// dominate and every seed settles on a wrong program; the MAE loss finds the fewest-errors
+/// program (the transitive closure, 2 training errors), and crisp selection reports it.
+#[test]
+fn mae_loss_learns_through_flipped_labels() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
+    let clean = dilp::ilp::load_task(&dir.join("connectedness.toml")).unwrap();
+    let task = clean.with_flipped_labels(0.1, 0);
+    let cfg = LearnConfig {
+        seeds: 8,
+        loss: dilp::dilp::Loss::Mae,
+        ..Default::default()
+    };
+    let r = learn(&task, &cfg, Device::Cpu, &mut ()).unwrap();
+    let best = r.seeds.iter().find(|s| s.seed == r.best_seed).unwrap();
+    let crisp = best
+        .crisp
+        .as_ref()
+        .expect("crisp selection checks every seed");
+    assert_eq!(crisp.train_errors, 2, "{}", crisp.program);
+    assert_eq!(crisp.validation_mse, 0.0, "{}", crisp.program);
+    // The paper's loss on the same seeds does worse.
+    let bce = learn(
+        &task,
+        &LearnConfig {
+            loss: dilp::dilp::Loss::Bce,
+            ..cfg
+        },
+        Device::Cpu,
+        &mut (),
+    )
+    .unwrap();
+    let bce_best = bce.seeds.iter().find(|s| s.seed == bce.best_seed).unwrap();
+    let bce_crisp = bce_best.crisp.as_ref().unwrap();
+    assert!(bce_crisp.train_errors > 2, "{}", bce_crisp.program);
+}
+
 #[test]
 fn same_seed_same_program_and_loss() {
     let task = parse_task(EVEN, "even.toml").unwrap();

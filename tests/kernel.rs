@@ -8,7 +8,7 @@ use dilp::dilp::infer::{infer, InferOptions};
 use dilp::dilp::kernel::SparseWorld;
 use dilp::dilp::learn::Optimizer;
 use dilp::dilp::native::{Metric, NativeTrainer, SeedSlot};
-use dilp::dilp::{learn, Amalgamation, Backend, LearnConfig, RuleWeights};
+use dilp::dilp::{learn, Amalgamation, Backend, LearnConfig, Loss, RuleWeights};
 use dilp::ilp::Task;
 use tch::{Device, Kind, Tensor};
 
@@ -99,7 +99,7 @@ fn kernel_gradients_equal_autograd() {
         let pick: Vec<usize> = (0..sparse.examples.len()).collect();
         for row in 0..2 {
             let mut s = slot(&w, row);
-            s.gradient(&sparse, &pick, Amalgamation::ProbSum);
+            s.gradient(&sparse, &pick, Amalgamation::ProbSum, Loss::Bce);
             for (pred, t) in w.tensors.iter().enumerate() {
                 let theirs = floats(&t.grad().get(row as i64));
                 let ours = &s.grads()[pred];
@@ -178,22 +178,24 @@ fn lane_kernel_equals_the_scalar_kernel() {
         // 11 seeds: one full group of 8 and a partial group of 3.
         let w = RuleWeights::init(&compiled.weight_shapes(), 11, 13, 1.0, Device::Cpu);
         let pick: Vec<usize> = (0..sparse.examples.len()).collect();
-        let mut group = LaneGroup::pack(&(3..8).map(|r| slot(&w, r)).collect::<Vec<_>>());
-        group.gradient(&sparse, &pick, Amalgamation::ProbSum);
-        for lane in 0..5 {
-            let mut s = slot(&w, 3 + lane);
-            s.gradient(&sparse, &pick, Amalgamation::ProbSum);
-            for (ours, theirs) in group.grads(lane).iter().zip(s.grads()) {
-                let scale = theirs.iter().map(|g| g.abs()).fold(1e-6, f32::max);
-                let diff = ours
-                    .iter()
-                    .zip(theirs)
-                    .map(|(x, y)| (x - y).abs())
-                    .fold(0.0, f32::max);
-                assert!(
-                    diff <= 1e-5 * scale,
-                    "{name} lane {lane}: {diff} of {scale}"
-                );
+        for loss in [Loss::Bce, Loss::Mae] {
+            let mut group = LaneGroup::pack(&(3..8).map(|r| slot(&w, r)).collect::<Vec<_>>());
+            group.gradient(&sparse, &pick, Amalgamation::ProbSum, loss);
+            for lane in 0..5 {
+                let mut s = slot(&w, 3 + lane);
+                s.gradient(&sparse, &pick, Amalgamation::ProbSum, loss);
+                for (ours, theirs) in group.grads(lane).iter().zip(s.grads()) {
+                    let scale = theirs.iter().map(|g| g.abs()).fold(1e-6, f32::max);
+                    let diff = ours
+                        .iter()
+                        .zip(theirs)
+                        .map(|(x, y)| (x - y).abs())
+                        .fold(0.0, f32::max);
+                    assert!(
+                        diff <= 1e-5 * scale,
+                        "{name} {loss:?} lane {lane}: {diff} of {scale}"
+                    );
+                }
             }
         }
         let mut lanes = NativeTrainer::new((0..11).map(|r| slot(&w, r)).collect(), 2);

@@ -4,7 +4,7 @@
 
 use dilp::experiment::mnist::{run_one, Context, MnistRunConfig};
 use dilp::neuro::perception::{Perception, Split};
-use dilp::neuro::{merge_valuation, RuleModule, VisionMode};
+use dilp::neuro::{merge_valuation, ImageSemantics, RuleModule, VisionMode};
 use dilp::train::{PairModel, TrainConfig};
 use dilp::vision::{pretrain, ConvNet, ConvNetConfig, Mnist, PretrainConfig};
 use tch::{nn, Device, Kind, Tensor};
@@ -72,6 +72,46 @@ fn the_correct_program_classifies_every_digit_pair() {
             let want = a < b;
             assert_eq!(p[a * 10 + b] > 0.5, want, "{a} < {b}: {}", p[a * 10 + b]);
         }
+    }
+}
+
+#[test]
+fn worlds_semantics_is_the_expectation_over_digit_pairs() {
+    tch::manual_seed(3);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut m = RuleModule::new(&vs.root(), Device::Cpu).unwrap();
+    let p1 = Tensor::randn([4, 10], (Kind::Float, Device::Cpu)).softmax(-1, Kind::Float);
+    let p2 = Tensor::randn([4, 10], (Kind::Float, Device::Cpu)).softmax(-1, Kind::Float);
+    // The reference: the paper's fuzzy forward pass in each of the 100 one-hot worlds.
+    let eye = Tensor::eye(10, (Kind::Float, Device::Cpu));
+    let left = eye.repeat_interleave_self_int(10, 0, None);
+    let right = eye.repeat([10, 1]);
+    let q: Vec<f32> = Vec::try_from(tch::no_grad(|| m.forward(&left, &right))).unwrap();
+    let (a1, a2): (Vec<f32>, Vec<f32>) = (
+        Vec::try_from(p1.reshape([-1])).unwrap(),
+        Vec::try_from(p2.reshape([-1])).unwrap(),
+    );
+    let fuzzy: Vec<f32> = Vec::try_from(tch::no_grad(|| m.forward(&p1, &p2))).unwrap();
+    m.semantics = ImageSemantics::Worlds;
+    let got: Vec<f32> = Vec::try_from(tch::no_grad(|| m.forward(&p1, &p2))).unwrap();
+    let mut differs = false;
+    for i in 0..4 {
+        let want: f32 = (0..100)
+            .map(|w| a1[i * 10 + w / 10] * a2[i * 10 + w % 10] * q[w])
+            .sum();
+        assert!(
+            (got[i] - want).abs() < 1e-5,
+            "row {i}: {} vs {want}",
+            got[i]
+        );
+        differs |= (fuzzy[i] - want).abs() > 1e-3;
+    }
+    // On spread-out distributions the two semantics are different functions.
+    assert!(differs, "fuzzy {fuzzy:?} equals the expectation {got:?}");
+    // And on one-hot images they agree.
+    let onehot: Vec<f32> = Vec::try_from(tch::no_grad(|| m.forward(&left, &right))).unwrap();
+    for (w, (x, y)) in onehot.iter().zip(&q).enumerate() {
+        assert!((x - y).abs() < 1e-5, "world {w}: {x} vs {y}");
     }
 }
 

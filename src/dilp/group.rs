@@ -5,7 +5,7 @@
 use super::lanes::{backward, forward, LaneTape, L, V, ZERO};
 use super::learn::{LearnConfig, Optimizer};
 use super::native::{Metric, SeedSlot};
-use super::Amalgamation;
+use super::{Amalgamation, Loss};
 use crate::dilp::kernel::SparseWorld;
 
 /// Seeds in lanes `0..lanes`; the lanes after them repeat the last seed and are ignored.
@@ -120,8 +120,8 @@ impl LaneGroup {
         world: &SparseWorld,
         pick: &[usize],
         amalg: Amalgamation,
+        objective: Loss,
     ) -> [f64; L] {
-        const EPS: f32 = 1e-7;
         self.run(world, amalg);
         let last = self.tape.last(world);
         self.g_last.clear();
@@ -131,13 +131,9 @@ impl LaneGroup {
         for &e in pick {
             let (x, y) = (world.examples[e] as usize, world.labels[e]);
             for l in 0..L {
-                let v = last[x][l];
-                let p = v.clamp(EPS, 1.0 - EPS);
-                loss[l] -= f64::from(y * p.ln() + (1.0 - y) * (1.0 - p).ln());
-                // LibTorch's clamp passes the gradient on the closed interval only.
-                if (EPS..=1.0 - EPS).contains(&v) {
-                    self.g_last[x][l] += (-y / p + (1.0 - y) / (1.0 - p)) / m;
-                }
+                let (value, grad) = objective.at(last[x][l], y);
+                loss[l] += f64::from(value);
+                self.g_last[x][l] += grad / m;
             }
         }
         self.grads.iter_mut().for_each(|g| g.fill(ZERO));
@@ -211,7 +207,7 @@ impl LaneGroup {
         cfg: &LearnConfig,
         t: i32,
     ) -> Vec<f64> {
-        let loss = self.gradient(world, pick, cfg.amalgamation);
+        let loss = self.gradient(world, pick, cfg.amalgamation, cfg.loss);
         self.update(cfg, t);
         loss[..self.lanes].to_vec()
     }
@@ -237,6 +233,7 @@ impl LaneGroup {
                             total[l] -= y * q.ln() + (1.0 - y) * (1.0 - q).ln();
                         }
                         Metric::SquaredError => total[l] += (p - y) * (p - y),
+                        Metric::AbsError => total[l] += (p - y).abs(),
                         Metric::MaxError => worst[l] = worst[l].max((p - y).abs()),
                     }
                 }

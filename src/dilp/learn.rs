@@ -1,7 +1,9 @@
 //! Training ∂ILP on a symbolic task: many seeds at once as one batch, one world and one
 //! mini-batch of its examples per step, binary cross-entropy, RMSProp or Adam, and early exit of
-//! seeds whose training predictions have converged. The best seed (lowest training loss, the
-//! paper's selection rule) is read out and checked with the Datalog engine.
+//! seeds whose training predictions have converged. The best seed (by default the one whose
+//! crisp program makes the fewest training errors, then the lowest training loss; the paper's
+//! rule, lowest loss alone, on request: see [`super::select`]) is read out and checked with the
+//! Datalog engine.
 
 use super::compile::{CompiledTask, CompiledWorld};
 use super::infer::{infer, InferOptions};
@@ -9,8 +11,9 @@ use super::kernel::SparseWorld;
 use super::memory;
 use super::native::{Metric, NativeTrainer, SeedSlot};
 use super::readout::{read_out, ReadOut};
+use super::select::{choose, crisp_checks, CrispCheck, Selection};
 use super::weights::RuleWeights;
-use super::{Amalgamation, TNorm};
+use super::{Amalgamation, Loss, TNorm};
 use crate::error::{Error, Result};
 use crate::ilp::{check_program, program_text, Task};
 use crate::rng::Rng;
@@ -129,6 +132,10 @@ pub struct LearnConfig {
     pub memory_limit_mib: Option<f64>,
     /// Training implementation (default `auto`: the CPU kernel where it applies).
     pub backend: Backend,
+    /// Which seed is reported (default `crisp`; the paper's is `loss`).
+    pub select: Selection,
+    /// Training loss (default `bce`, the paper's; `mae` tolerates mislabelled examples).
+    pub loss: Loss,
 }
 
 impl Default for LearnConfig {
@@ -154,6 +161,8 @@ impl Default for LearnConfig {
             pair_chunk: 1 << 22,
             memory_limit_mib: None,
             backend: Backend::Auto,
+            select: Selection::Crisp,
+            loss: Loss::Bce,
         }
     }
 }
@@ -185,6 +194,9 @@ pub struct SeedResult {
     pub success: bool,
     /// Steps trained before it converged (or all of them).
     pub steps_trained: usize,
+    /// Its crisp program and the engine's verdict on it (absent under `select = loss`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crisp: Option<CrispCheck>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -234,6 +246,17 @@ fn bce(pred: &Tensor, labels: &Tensor) -> Tensor {
     -t
 }
 
+fn mae(pred: &Tensor, labels: &Tensor) -> Tensor {
+    (pred - labels).abs()
+}
+
+fn per_example_loss(loss: Loss) -> fn(&Tensor, &Tensor) -> Tensor {
+    match loss {
+        Loss::Bce => bce,
+        Loss::Mae => mae,
+    }
+}
+
 fn to_f64s(t: &Tensor) -> Vec<f64> {
     Vec::<f64>::try_from(&t.to_kind(Kind::Double).to_device(Device::Cpu).reshape([-1]))
         .unwrap_or_default()
@@ -269,9 +292,14 @@ fn per_row_mean(
         .unwrap_or_default()
 }
 
-/// Per-row mean BCE over every example of every world.
-fn full_loss(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
-    per_row_mean(worlds, probs, opts, bce)
+/// Per-row mean training loss over every example of every world.
+fn full_loss(
+    worlds: &[CompiledWorld],
+    probs: &[Tensor],
+    opts: &InferOptions,
+    loss: Loss,
+) -> Vec<f64> {
+    per_row_mean(worlds, probs, opts, per_example_loss(loss))
 }
 
 /// Per-row mean squared error over the validation worlds (the training worlds if none).
@@ -432,11 +460,8 @@ impl Trainer {
                 };
                 let probs = weights.probs();
                 let a = infer(world, &world.init, &probs, world.steps, opts);
-                let per_seed = bce(&a.index_select(1, &ids), &labels).mean_dim(
-                    [1i64].as_slice(),
-                    false,
-                    Kind::Float,
-                );
+                let per_seed = per_example_loss(cfg.loss)(&a.index_select(1, &ids), &labels)
+                    .mean_dim([1i64].as_slice(), false, Kind::Float);
                 per_seed.sum(Kind::Float).backward();
                 state.update(weights, cfg.optimizer, cfg.lr);
                 StepLoss::Tensor(per_seed.detach())
@@ -735,15 +760,28 @@ pub fn learn(
             let mut all = NativeTrainer::new(slots, trainer.threads);
             let amalg = cfg.amalgamation;
             (
-                all.evaluate(worlds, amalg, Metric::Bce),
+                all.evaluate(
+                    worlds,
+                    amalg,
+                    match cfg.loss {
+                        Loss::Bce => Metric::Bce,
+                        Loss::Mae => Metric::AbsError,
+                    },
+                ),
                 all.evaluate(validation, amalg, Metric::SquaredError),
             )
         }
         Trainer::Torch { .. } => (
-            tch::no_grad(|| full_loss(&compiled.train, &probs, &opts)),
+            tch::no_grad(|| full_loss(&compiled.train, &probs, &opts, cfg.loss)),
             tch::no_grad(|| validation_mse(&compiled, &probs, &opts)),
         ),
     };
+    let crisp = if cfg.select == Selection::Crisp {
+        crisp_checks(task, &compiled.clause_sets, &probs, seeds, cfg.threshold)
+    } else {
+        Vec::new()
+    };
+    let best = choose(cfg.select, &losses, &crisp);
     let seeds_out: Vec<SeedResult> = (0..seeds)
         .map(|s| SeedResult {
             seed: cfg.seed + s as u64,
@@ -751,11 +789,9 @@ pub fn learn(
             validation_mse: mses[s],
             success: mses[s] < cfg.success_mse,
             steps_trained: trained[s],
+            crisp: crisp.get(s).cloned(),
         })
         .collect();
-    let best = (0..seeds)
-        .min_by(|&a, &b| losses[a].total_cmp(&losses[b]))
-        .unwrap_or(0);
     let read: ReadOut = read_out(&compiled.clause_sets, &probs, best, cfg.threshold);
     let rules = read.rules();
     let check = check_program(task, &rules);

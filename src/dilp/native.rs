@@ -7,7 +7,7 @@ use super::group::LaneGroup;
 use super::kernel::{backward, forward, SparseWorld, Tape};
 use super::lanes::L;
 use super::learn::{LearnConfig, Optimizer};
-use super::Amalgamation;
+use super::{Amalgamation, Loss};
 
 /// One initialisation: per predicate, weights, softmax, gradient and optimiser moments.
 #[derive(Debug, Clone)]
@@ -75,15 +75,20 @@ impl SeedSlot {
     /// One training step (number `t`, from 1) on examples `pick` of `world`; returns the
     /// mini-batch's mean BCE.
     pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig, t: i32) -> f64 {
-        let loss = self.gradient(world, pick, cfg.amalgamation);
+        let loss = self.gradient(world, pick, cfg.amalgamation, cfg.loss);
         self.update(cfg, t);
         loss
     }
 
     /// The mean BCE over examples `pick` of `world`, leaving `∂loss/∂weights` in
     /// [`SeedSlot::grads`].
-    pub fn gradient(&mut self, world: &SparseWorld, pick: &[usize], amalg: Amalgamation) -> f64 {
-        const EPS: f32 = 1e-7;
+    pub fn gradient(
+        &mut self,
+        world: &SparseWorld,
+        pick: &[usize],
+        amalg: Amalgamation,
+        objective: Loss,
+    ) -> f64 {
         self.softmax();
         let probs: Vec<&[f32]> = self.probs.iter().map(|p| p.as_slice()).collect();
         forward(world, &probs, amalg, &mut self.tape);
@@ -94,12 +99,9 @@ impl SeedSlot {
         let m = pick.len().max(1) as f32;
         for &e in pick {
             let (x, y) = (world.examples[e] as usize, world.labels[e]);
-            let p = last[x].clamp(EPS, 1.0 - EPS);
-            loss -= f64::from(y * p.ln() + (1.0 - y) * (1.0 - p).ln());
-            // LibTorch's clamp passes the gradient on the closed interval only.
-            if (EPS..=1.0 - EPS).contains(&last[x]) {
-                self.g_last[x] += (-y / p + (1.0 - y) / (1.0 - p)) / m;
-            }
+            let (value, grad) = objective.at(last[x], y);
+            loss += f64::from(value);
+            self.g_last[x] += grad / m;
         }
         self.grads.iter_mut().for_each(|g| g.fill(0.0));
         backward(
@@ -273,6 +275,8 @@ pub enum Metric {
     Bce,
     /// Mean squared error (the paper's validation criterion).
     SquaredError,
+    /// Mean absolute error (the `mae` training loss).
+    AbsError,
     /// Largest |prediction − label|.
     MaxError,
 }

@@ -4,8 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::ilp::{check_program, program_text};
-use crate::neuro::perception::logits_of;
-use crate::neuro::{Perception, RuleModule, VisionMode};
+use crate::neuro::perception::{features_of, logits_of};
+use crate::neuro::{ImageSemantics, Perception, RuleModule, VisionMode};
 use crate::report::files::{write_atomic, write_csv, write_json};
 use crate::report::plot;
 use crate::train::{
@@ -51,6 +51,8 @@ pub struct MnistRunConfig {
     /// Seeds the split, the initialisation and the batches. Default 0.
     pub seed: u64,
     pub vision: VisionMode,
+    /// How the digit distributions enter the rules (default `fuzzy`, the paper's).
+    pub semantics: ImageSemantics,
     /// Training image pairs. Default 20,000.
     pub pairs: usize,
     /// Test image pairs per split. Default 2,000.
@@ -66,6 +68,18 @@ pub struct MnistRunConfig {
     /// Mean training BCE above which a ∂ILP attempt counts as stuck. Default 0.2 (solved runs
     /// end near 0.05; stuck ones near 0.5).
     pub restart_loss: f64,
+    /// Scratch mode in two stages (default true): the MLP baseline, with its own conv-net from
+    /// scratch, trains first on the less-than labels; ∂ILP then learns the rules together with
+    /// a fresh linear digit head on that conv-net's frozen hidden features. No digit label is
+    /// used by either stage: what each of the 10 outputs means is learned through the rules.
+    /// When false, the rules train with a conv-net from scratch directly.
+    pub bootstrap: bool,
+    /// Steps of symbolic warm-up (default 0, off): before any image is seen, each ∂ILP attempt
+    /// first learns its rules from the symbolic task alone, the worlds `image1(a). image2(b).`
+    /// of the training digit pairs labelled `a < b` (held-out pairs excluded), and only then
+    /// trains jointly with the perception. A curriculum: the concept first, then the reading
+    /// of digits through it.
+    pub symbolic_warmup: usize,
 }
 
 impl Default for MnistRunConfig {
@@ -74,6 +88,7 @@ impl Default for MnistRunConfig {
             held_out: 0.7,
             seed: 0,
             vision: VisionMode::Frozen,
+            semantics: ImageSemantics::Fuzzy,
             pairs: 20_000,
             test_pairs: 2_000,
             dilp: TrainConfig::default(),
@@ -85,6 +100,8 @@ impl Default for MnistRunConfig {
             mlp_net: MlpConfig::default(),
             restarts: 3,
             restart_loss: 0.2,
+            bootstrap: true,
+            symbolic_warmup: 0,
         }
     }
 }
@@ -226,6 +243,20 @@ impl TrainObserver for CurveLog<'_> {
         }
     }
     fn on_eval(&mut self, p: &CurvePoint) {
+        // Without a terminal the bar is invisible: a log line per evaluation instead, so that
+        // a long run written to a file can be followed.
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            eprintln!(
+                "{} step {}: loss {:.4}, seen pairs {:.3}, held-out pairs {:.3}{}",
+                self.bar.prefix(),
+                p.step,
+                p.loss,
+                p.seen_acc,
+                p.heldout_acc,
+                p.digit_acc
+                    .map_or(String::new(), |d| format!(", digits (matched) {d:.3}"))
+            );
+        }
         self.points.push(p.clone());
     }
 }
@@ -241,7 +272,7 @@ fn digit_accuracy(
     p: &Perception,
     mnist: &Mnist,
 ) -> Result<(Option<f64>, Option<f64>, Option<f64>)> {
-    let Some(pred) = p.digit_predictions(&mnist.test_images)? else {
+    let Some(pred) = p.digit_predictions(mnist.test_digits.len())? else {
         return Ok((None, None, None));
     };
     let pred: Vec<i64> =
@@ -272,11 +303,32 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         n_test: cfg.test_pairs,
     };
     let split = PairSplit::build(&spec, &ctx.mnist.train_digits, &ctx.mnist.test_digits)?;
+    // The first 1,000 test images: enough to follow a training conv-net's digit accuracy.
+    let n_probe = ctx.mnist.test_digits.len().min(1000);
+    let probe_digits = ctx.mnist.test_digits[..n_probe].to_vec();
     let test = TestSets {
         seen: &split.test_seen,
         heldout: &split.test_heldout,
+        probe: Some(&probe_digits),
     };
     tch::manual_seed(cfg.seed as i64);
+
+    let bootstrap = cfg.vision == VisionMode::Scratch && cfg.bootstrap;
+    let mut mlp_done = None;
+    // The stage-2 features: the MLP's conv-net body, frozen, over every image.
+    let mut features: Option<(Tensor, Tensor, i64)> = None;
+    if bootstrap {
+        let m = train_mlp(ctx, cfg, &split, &test, out)?;
+        if let Perception::Live { net, .. } = &m.perception {
+            let device = ctx.device;
+            features = Some((
+                features_of(net, &ctx.mnist.train_images, device)?,
+                features_of(net, &ctx.mnist.test_images, device)?,
+                net.config().hidden,
+            ));
+        }
+        mlp_done = Some(m);
+    }
 
     // ∂ILP: rule weights (group 0) and, when it trains, the conv-net (group 1) in one VarStore.
     // A run whose training loss stays high is stuck in a local minimum of the rule weights:
@@ -296,8 +348,24 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         attempts = attempt + 1;
         tch::manual_seed((cfg.seed * 1000 + attempt as u64) as i64);
         let vs = nn::VarStore::new(ctx.device);
-        let rules = RuleModule::new(&(vs.root() / "rules"), ctx.device)?;
-        let perception = ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?;
+        let mut rules = RuleModule::new(&(vs.root() / "rules"), ctx.device)?;
+        rules.semantics = cfg.semantics;
+        if cfg.symbolic_warmup > 0 {
+            rules.fit_symbolic(&vs, &split.seen, cfg.symbolic_warmup, cfg.dilp.lr)?;
+        }
+        let perception = match &features {
+            Some((train, test, hidden)) => Perception::Head {
+                head: nn::linear(
+                    vs.root().set_group(1) / "head",
+                    *hidden,
+                    10,
+                    Default::default(),
+                ),
+                train: train.shallow_clone(),
+                test: test.shallow_clone(),
+            },
+            None => ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?,
+        };
         let label = if attempt == 0 {
             format!("dilp h={}", cfg.held_out)
         } else {
@@ -355,22 +423,11 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     save_vars(&vs, &out.join("dilp.ot"))?;
     drop(perception);
 
-    // The MLP baseline: same pairs, same loop, its own conv-net copy when vision trains.
-    let mvs = nn::VarStore::new(ctx.device);
-    let mlp = Mlp::new(&(mvs.root() / "mlp"), &cfg.mlp_net)?;
-    let mperc = ctx.perception(cfg.vision, &(mvs.root().set_group(1) / "convnet"))?;
-    let bar =
-        crate::report::progress::bar(&format!("mlp h={}", cfg.held_out), cfg.mlp.steps as u64);
-    let mut log = CurveLog {
-        bar: &bar,
-        points: vec![],
+    let m = match mlp_done {
+        Some(m) => m,
+        None => train_mlp(ctx, cfg, &split, &test, out)?,
     };
-    let mlp_out = train_pairs(&mlp, &mperc, &mvs, &split.train, &test, &cfg.mlp, &mut log)?;
-    bar.finish_and_clear();
-    let mlp_curve = log.points;
-    let mlp_seen = accuracy(&mlp, &mperc, &split.test_seen)?;
-    let mlp_held = accuracy(&mlp, &mperc, &split.test_heldout)?;
-    save_vars(&mvs, &out.join("mlp.ot"))?;
+    let (mlp_seen, mlp_held, mlp_out, mlp_curve) = (m.seen, m.held, m.outcome, m.curve);
 
     let rows: Vec<Vec<String>> = [("dilp", &dilp_curve), ("mlp", &mlp_curve)]
         .iter()
@@ -382,13 +439,21 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
                     format!("{:.6}", p.loss),
                     format!("{:.4}", p.seen_acc),
                     format!("{:.4}", p.heldout_acc),
+                    p.digit_acc.map_or(String::new(), |d| format!("{d:.4}")),
                 ]
             })
         })
         .collect();
     write_csv(
         &out.join("curves.csv"),
-        &["model", "step", "loss", "seen_acc", "heldout_acc"],
+        &[
+            "model",
+            "step",
+            "loss",
+            "seen_acc",
+            "heldout_acc",
+            "digit_acc",
+        ],
         &rows,
     )?;
     plot::learning_curves(
@@ -418,6 +483,48 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     };
     write_json(&out.join("metrics.json"), &report)?;
     Ok(report)
+}
+
+/// The trained MLP baseline's figures, and its perception (a live conv-net when vision trains).
+struct MlpDone {
+    seen: f64,
+    held: f64,
+    outcome: TrainOutcome,
+    curve: Vec<CurvePoint>,
+    perception: Perception,
+    _vs: nn::VarStore,
+}
+
+/// The MLP baseline: same pairs, same loop, its own conv-net copy when vision trains.
+fn train_mlp(
+    ctx: &mut Context,
+    cfg: &MnistRunConfig,
+    split: &PairSplit,
+    test: &TestSets,
+    out: &Path,
+) -> Result<MlpDone> {
+    let mvs = nn::VarStore::new(ctx.device);
+    let mlp = Mlp::new(&(mvs.root() / "mlp"), &cfg.mlp_net)?;
+    let mperc = ctx.perception(cfg.vision, &(mvs.root().set_group(1) / "convnet"))?;
+    let bar =
+        crate::report::progress::bar(&format!("mlp h={}", cfg.held_out), cfg.mlp.steps as u64);
+    let mut log = CurveLog {
+        bar: &bar,
+        points: vec![],
+    };
+    let outcome = train_pairs(&mlp, &mperc, &mvs, &split.train, test, &cfg.mlp, &mut log)?;
+    bar.finish_and_clear();
+    let seen = accuracy(&mlp, &mperc, &split.test_seen)?;
+    let held = accuracy(&mlp, &mperc, &split.test_heldout)?;
+    save_vars(&mvs, &out.join("mlp.ot"))?;
+    Ok(MlpDone {
+        seen,
+        held,
+        outcome,
+        curve: log.points,
+        perception: mperc,
+        _vs: mvs,
+    })
 }
 
 /// `experiments/results/mnist-train-h0.7-s0-frozen`.

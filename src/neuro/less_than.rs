@@ -91,6 +91,34 @@ pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor])
     Tensor::cat(&parts, 1)
 }
 
+/// How two digit distributions become `P(target)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageSemantics {
+    /// The paper's: the probabilities are the initial valuation of `image1`/`image2`, fuzzy
+    /// truth values that the clauses combine like any other.
+    #[default]
+    Fuzzy,
+    /// Each image shows exactly one digit: `P(target) = Σ_{a,b} p₁(a) p₂(b) q(a,b)`, where
+    /// `q(a,b)` is the module's value of `target` in the world `image1(a). image2(b).`
+    /// (all 100 worlds run as one batch). Under fuzzy truth values a conv-net that trains can
+    /// spread its mass over several digits and let the clauses compute on it like analogue
+    /// numbers; here `P(target)` is linear in each image's distribution, so only a reading
+    /// of digits that the program explains lowers the loss.
+    Worlds,
+}
+
+impl std::str::FromStr for ImageSemantics {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "fuzzy" => Ok(ImageSemantics::Fuzzy),
+            "worlds" => Ok(ImageSemantics::Worlds),
+            _ => Err(format!("unknown image semantics `{s}` (fuzzy, worlds)")),
+        }
+    }
+}
+
 /// The rule weights and compiled world of the less-than module.
 pub struct RuleModule {
     pub task: Task,
@@ -101,6 +129,9 @@ pub struct RuleModule {
     image_ranges: [Range<usize>; 2],
     base: Tensor,
     pub opts: InferOptions,
+    pub semantics: ImageSemantics,
+    /// `[100, n]`: the initial valuation of every world `image1(a). image2(b).`, row `10a + b`.
+    worlds: Tensor,
 }
 
 impl RuleModule {
@@ -141,24 +172,86 @@ impl RuleModule {
                 )
             })
             .collect();
+        let eye = Tensor::eye(10, (Kind::Float, device));
+        let all = Tensor::arange(100, (Kind::Int64, device));
+        let left = eye.index_select(0, &all.divide_scalar_mode(10, "floor"));
+        let right = eye.index_select(0, &all.remainder(10));
+        let image_ranges = [r1, r2];
+        let worlds = merge_valuation(&base, &image_ranges, &[&left, &right]);
         Ok(RuleModule {
             task,
             clause_sets,
             world,
             weights,
-            image_ranges: [r1, r2],
+            image_ranges,
             base,
             opts: InferOptions::default(),
+            semantics: ImageSemantics::Fuzzy,
+            worlds,
         })
+    }
+
+    /// `[10, 10]`: `P(target)` in the world of each digit pair (row: left digit).
+    pub fn pair_table(&self) -> Tensor {
+        let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
+        let a = infer(&self.world, &self.worlds, &probs, STEPS, &self.opts);
+        let target = self.world.preds[0].range.start as i64;
+        a.select(1, target).view([10, 10])
     }
 
     /// `P(target)` `[B]` from the two digit distributions `[B, 10]`.
     pub fn forward(&self, left: &Tensor, right: &Tensor) -> Tensor {
+        if self.semantics == ImageSemantics::Worlds {
+            let q = self.pair_table();
+            return (left.to_kind(Kind::Float).matmul(&q) * right.to_kind(Kind::Float))
+                .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        }
         let init = merge_valuation(&self.base, &self.image_ranges, &[left, right]);
         let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
         let a = infer(&self.world, &init, &probs, STEPS, &self.opts);
         let target = self.world.preds[0].range.start as i64;
         a.select(1, target)
+    }
+
+    /// Trains the rule weights alone on the symbolic task: the worlds `image1(a). image2(b).` of
+    /// the digit pairs `seen`, labelled `a < b` (no image involved), with Adam at `lr`, full
+    /// batch. Run before any perception joins `vs`, so the optimiser sees only the rules.
+    /// Returns the final mean BCE over those pairs.
+    pub fn fit_symbolic(
+        &self,
+        vs: &nn::VarStore,
+        seen: &[(u8, u8)],
+        steps: usize,
+        lr: f64,
+    ) -> Result<f64> {
+        use tch::nn::OptimizerConfig;
+        let device = vs.device();
+        let rows: Vec<i64> = seen
+            .iter()
+            .map(|&(a, b)| 10 * a as i64 + b as i64)
+            .collect();
+        let labels: Vec<f32> = seen
+            .iter()
+            .map(|&(a, b)| f32::from(u8::from(a < b)))
+            .collect();
+        let rows = Tensor::from_slice(&rows).to_device(device);
+        let labels = Tensor::from_slice(&labels).to_device(device);
+        let mut opt = nn::Adam::default()
+            .build(vs, lr)
+            .map_err(|e| crate::Error::Torch(e.to_string()))?;
+        let bce = |q: &Tensor| {
+            let q = q.clamp(1e-6, 1.0 - 1e-6);
+            let (nl, nq): (Tensor, Tensor) = (1.0 - &labels, 1.0 - &q);
+            let t: Tensor = &labels * q.log() + nl * nq.log();
+            -t.mean(Kind::Float)
+        };
+        let mut last = f64::NAN;
+        for _ in 0..steps {
+            let loss = bce(&self.pair_table().view([-1]).index_select(0, &rows));
+            opt.backward_step(&loss);
+            last = f64::try_from(&loss).unwrap_or(f64::NAN);
+        }
+        Ok(last)
     }
 
     /// The program the weights encode (threshold 0.1, plus each predicate's best pair).

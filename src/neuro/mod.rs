@@ -5,5 +5,5 @@
 pub mod less_than;
 pub mod perception;
 
-pub use less_than::{less_than_task, merge_valuation, RuleModule};
+pub use less_than::{less_than_task, merge_valuation, ImageSemantics, RuleModule};
 pub use perception::{Perception, VisionMode};

@@ -144,6 +144,10 @@ pub fn learning_curves(
             .iter()
             .map(|(n, _)| (format!("{n} seen pairs"), format!("{n} held-out pairs")))
             .collect();
+        let digit_names: Vec<String> = models
+            .iter()
+            .map(|(n, _)| format!("{n} conv-net digits (matched)"))
+            .collect();
         let mut acc = Vec::new();
         for ((_, c), (s, h)) in models.iter().zip(&names) {
             acc.push(Series {
@@ -158,6 +162,16 @@ pub fn learning_curves(
                     .map(|p| (p.step as f64, p.heldout_acc))
                     .collect(),
             });
+        }
+        // A conv-net that trains (finetune, scratch) also shows how well it reads digits.
+        for ((_, c), d) in models.iter().zip(&digit_names) {
+            let points: Vec<(f64, f64)> = c
+                .iter()
+                .filter_map(|p| p.digit_acc.map(|a| (p.step as f64, a)))
+                .collect();
+            if !points.is_empty() {
+                acc.push(Series { name: d, points });
+            }
         }
         draw_lines(
             &right,

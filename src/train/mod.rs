@@ -64,6 +64,10 @@ pub struct CurvePoint {
     pub loss: f64,
     pub seen_acc: f64,
     pub heldout_acc: f64,
+    /// Digit accuracy of a training conv-net on the probe images, under the best one-to-one
+    /// matching of its outputs to digits (None when the conv-net is frozen or there is no probe).
+    #[serde(default)]
+    pub digit_acc: Option<f64>,
 }
 
 pub trait TrainObserver {
@@ -76,6 +80,25 @@ impl TrainObserver for () {}
 pub struct TestSets<'a> {
     pub seen: &'a [Pair],
     pub heldout: &'a [Pair],
+    /// The digits of the first test images, to watch a training reading of digits improve;
+    /// they are never used for training.
+    pub probe: Option<&'a [u8]>,
+}
+
+/// Matched digit accuracy of a training reading on the `probe` images (None when frozen or no
+/// probe).
+pub fn probe_digits(perception: &Perception, probe: Option<&[u8]>) -> Result<Option<f64>> {
+    let Some(digits) = probe else {
+        return Ok(None);
+    };
+    let Some(pred) = perception.digit_predictions(digits.len())? else {
+        return Ok(None);
+    };
+    let pred: Vec<i64> =
+        Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
+    Ok(Some(
+        crate::vision::matching::matched_accuracy(&pred, digits).0,
+    ))
 }
 
 fn index_tensor(pairs: &[Pair], right: bool) -> Tensor {
@@ -172,8 +195,8 @@ pub fn train_pairs(
     let mut opt = nn::Adam::default()
         .build(vs, cfg.lr)
         .map_err(|e| Error::Torch(e.to_string()))?;
-    // Group 1 (the conv-net) exists only when the perception trains.
-    if matches!(perception, Perception::Live { .. }) {
+    // Group 1 (the conv-net or the digit head) exists only when the perception trains.
+    if !matches!(perception, Perception::Cached { .. }) {
         opt.set_lr_group(1, cfg.vision_lr);
     }
     let mut rng = Rng::new(cfg.seed ^ 0x0074_7261_696e);
@@ -189,7 +212,7 @@ pub fn train_pairs(
         let l = perception.logits(Split::Train, &index_tensor(&batch, false), true)?;
         let r = perception.logits(Split::Train, &index_tensor(&batch, true), true)?;
         let loss = bce(&model.prob(&l, &r), &labels(&batch, device));
-        let live = matches!(perception, Perception::Live { .. });
+        let live = !matches!(perception, Perception::Cached { .. });
         if live && cfg.cluster_weight > 0.0 {
             let total = &loss + cluster_term(&l, &r) * cfg.cluster_weight;
             opt.backward_step(&total);
@@ -207,6 +230,7 @@ pub fn train_pairs(
                 loss: mean,
                 seen_acc: accuracy(model, perception, seen_eval)?,
                 heldout_acc: accuracy(model, perception, held_eval)?,
+                digit_acc: probe_digits(perception, test.probe)?,
             };
             observer.on_eval(&point);
             curve.push(point);
