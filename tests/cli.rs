@@ -101,3 +101,37 @@ fn clauses_reports_the_template_sizes() {
     assert_eq!(code, 0);
     assert!(out.contains("39 × 1 = 39 clause pairs"), "{out}");
 }
+
+/// A bad `mnist train --config` file is refused before any data is loaded, naming the file and
+/// the place; so are unknown `learn` choices.
+#[cfg(feature = "torch")]
+#[test]
+fn bad_run_settings_are_refused_with_their_place() {
+    let dir = std::env::temp_dir().join(format!("dilp-cli-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("run.json");
+    for (text, needle) in [
+        (
+            "{\"held_out\": 0.5,\n \"vison\": \"scratch\"}",
+            "run.json:2:",
+        ),
+        ("{\"dilp\": {\"steps\": -3}}", "run.json:1:"),
+        ("{\"held_out\": 1.5}", "--held-out must be in [0, 1)"),
+    ] {
+        std::fs::write(&cfg, text).unwrap();
+        let (code, _, err) = dilp(&["mnist", "train", "--config", cfg.to_str().unwrap()]);
+        assert_ne!(code, 0, "{text}");
+        assert!(err.contains(needle), "{text}: {err}");
+    }
+    let (code, _, err) = dilp(&["mnist", "train", "--config", "/nonexistent/run.json"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("/nonexistent/run.json"), "{err}");
+    let task = "experiments/tasks/predecessor.toml";
+    let (code, _, err) = dilp(&["learn", task, "--loss", "hinge"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown loss `hinge`"), "{err}");
+    let (code, _, err) = dilp(&["learn", task, "--select", "best"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown selection `best`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

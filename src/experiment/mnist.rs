@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::ilp::{check_program, program_text};
-use crate::neuro::perception::{features_of, logits_of};
+use crate::neuro::perception::logits_of;
 use crate::neuro::{ImageSemantics, Perception, RuleModule, VisionMode};
 use crate::report::files::{write_atomic, write_csv, write_json};
 use crate::report::plot;
@@ -68,18 +68,14 @@ pub struct MnistRunConfig {
     /// Mean training BCE above which a ∂ILP attempt counts as stuck. Default 0.2 (solved runs
     /// end near 0.05; stuck ones near 0.5).
     pub restart_loss: f64,
-    /// Scratch mode in two stages (default true): the MLP baseline, with its own conv-net from
-    /// scratch, trains first on the less-than labels; ∂ILP then learns the rules together with
-    /// a fresh linear digit head on that conv-net's frozen hidden features. No digit label is
-    /// used by either stage: what each of the 10 outputs means is learned through the rules.
-    /// When false, the rules train with a conv-net from scratch directly.
-    pub bootstrap: bool,
     /// Steps of symbolic warm-up (default 0, off): before any image is seen, each ∂ILP attempt
     /// first learns its rules from the symbolic task alone, the worlds `image1(a). image2(b).`
     /// of the training digit pairs labelled `a < b` (held-out pairs excluded), and only then
     /// trains jointly with the perception. A curriculum: the concept first, then the reading
     /// of digits through it.
     pub symbolic_warmup: usize,
+    /// Adam learning rate of the symbolic warm-up. Default 0.05.
+    pub symbolic_lr: f64,
 }
 
 impl Default for MnistRunConfig {
@@ -100,8 +96,8 @@ impl Default for MnistRunConfig {
             mlp_net: MlpConfig::default(),
             restarts: 3,
             restart_loss: 0.2,
-            bootstrap: true,
             symbolic_warmup: 0,
+            symbolic_lr: 0.05,
         }
     }
 }
@@ -124,6 +120,9 @@ pub struct MnistRunReport {
     pub digit_acc_reversed: Option<f64>,
     /// Under the best one-to-one matching of the conv-net's outputs to digits.
     pub digit_acc_matched: Option<f64>,
+    /// `digit_confusion[d][k]`: test images of digit `d` that the conv-net read as `k`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digit_confusion: Option<Vec<Vec<usize>>>,
     /// ∂ILP attempts made (see `restarts`) and the kept attempt's training loss.
     pub dilp_attempts: usize,
     pub dilp_train_loss: f64,
@@ -267,13 +266,20 @@ fn save_vars(vs: &nn::VarStore, path: &Path) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// A training reading of digits on the test images: accuracy raw, under d ↦ 9 − d and under
+/// the best matching, and the confusion matrix (all None when the conv-net is frozen).
 #[allow(clippy::type_complexity)]
 fn digit_accuracy(
     p: &Perception,
     mnist: &Mnist,
-) -> Result<(Option<f64>, Option<f64>, Option<f64>)> {
+) -> Result<(
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<Vec<Vec<usize>>>,
+)> {
     let Some(pred) = p.digit_predictions(mnist.test_digits.len())? else {
-        return Ok((None, None, None));
+        return Ok((None, None, None, None));
     };
     let pred: Vec<i64> =
         Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
@@ -289,7 +295,20 @@ fn digit_accuracy(
         .filter(|(p, d)| **p == 9 - **d as i64)
         .count();
     let (matched, _) = crate::vision::matching::matched_accuracy(&pred, &mnist.test_digits);
-    Ok((Some(raw as f64 / n), Some(rev as f64 / n), Some(matched)))
+    let mut confusion = vec![vec![0usize; 10]; 10];
+    for (&k, &d) in pred.iter().zip(&mnist.test_digits) {
+        if let (Ok(k), true) = (usize::try_from(k), d < 10) {
+            if k < 10 {
+                confusion[d as usize][k] += 1;
+            }
+        }
+    }
+    Ok((
+        Some(raw as f64 / n),
+        Some(rev as f64 / n),
+        Some(matched),
+        Some(confusion),
+    ))
 }
 
 /// Trains and scores ∂ILP and the MLP for one configuration; writes everything under `out`.
@@ -313,23 +332,6 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     };
     tch::manual_seed(cfg.seed as i64);
 
-    let bootstrap = cfg.vision == VisionMode::Scratch && cfg.bootstrap;
-    let mut mlp_done = None;
-    // The stage-2 features: the MLP's conv-net body, frozen, over every image.
-    let mut features: Option<(Tensor, Tensor, i64)> = None;
-    if bootstrap {
-        let m = train_mlp(ctx, cfg, &split, &test, out)?;
-        if let Perception::Live { net, .. } = &m.perception {
-            let device = ctx.device;
-            features = Some((
-                features_of(net, &ctx.mnist.train_images, device)?,
-                features_of(net, &ctx.mnist.test_images, device)?,
-                net.config().hidden,
-            ));
-        }
-        mlp_done = Some(m);
-    }
-
     // ∂ILP: rule weights (group 0) and, when it trains, the conv-net (group 1) in one VarStore.
     // A run whose training loss stays high is stuck in a local minimum of the rule weights:
     // it is restarted from a fresh initialisation, and the attempt with the lowest training
@@ -351,21 +353,9 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         let mut rules = RuleModule::new(&(vs.root() / "rules"), ctx.device)?;
         rules.semantics = cfg.semantics;
         if cfg.symbolic_warmup > 0 {
-            rules.fit_symbolic(&vs, &split.seen, cfg.symbolic_warmup, cfg.dilp.lr)?;
+            rules.fit_symbolic(&vs, &split.seen, cfg.symbolic_warmup, cfg.symbolic_lr)?;
         }
-        let perception = match &features {
-            Some((train, test, hidden)) => Perception::Head {
-                head: nn::linear(
-                    vs.root().set_group(1) / "head",
-                    *hidden,
-                    10,
-                    Default::default(),
-                ),
-                train: train.shallow_clone(),
-                test: test.shallow_clone(),
-            },
-            None => ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?,
-        };
+        let perception = ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?;
         let label = if attempt == 0 {
             format!("dilp h={}", cfg.held_out)
         } else {
@@ -411,7 +401,8 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let dilp_curve = log.points;
     let dilp_seen = accuracy(&rules, &perception, &split.test_seen)?;
     let dilp_held = accuracy(&rules, &perception, &split.test_heldout)?;
-    let (digit_acc, digit_rev, digit_matched) = digit_accuracy(&perception, &ctx.mnist)?;
+    let (digit_acc, digit_rev, digit_matched, digit_confusion) =
+        digit_accuracy(&perception, &ctx.mnist)?;
     let read = rules.read_out();
     let program = program_text(&rules.task.vocab, &read.rules());
     let check = check_program(&rules.task, &read.rules());
@@ -423,10 +414,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     save_vars(&vs, &out.join("dilp.ot"))?;
     drop(perception);
 
-    let m = match mlp_done {
-        Some(m) => m,
-        None => train_mlp(ctx, cfg, &split, &test, out)?,
-    };
+    let m = train_mlp(ctx, cfg, &split, &test, out)?;
     let (mlp_seen, mlp_held, mlp_out, mlp_curve) = (m.seen, m.held, m.outcome, m.curve);
 
     let rows: Vec<Vec<String>> = [("dilp", &dilp_curve), ("mlp", &mlp_curve)]
@@ -475,6 +463,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         digit_acc,
         digit_acc_reversed: digit_rev,
         digit_acc_matched: digit_matched,
+        digit_confusion,
         dilp_attempts: attempts,
         dilp_train_loss: dilp_loss,
         dilp_seconds: dilp_start.elapsed().as_secs_f64(),
@@ -485,14 +474,12 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     Ok(report)
 }
 
-/// The trained MLP baseline's figures, and its perception (a live conv-net when vision trains).
+/// The trained MLP baseline's figures.
 struct MlpDone {
     seen: f64,
     held: f64,
     outcome: TrainOutcome,
     curve: Vec<CurvePoint>,
-    perception: Perception,
-    _vs: nn::VarStore,
 }
 
 /// The MLP baseline: same pairs, same loop, its own conv-net copy when vision trains.
@@ -522,8 +509,6 @@ fn train_mlp(
         held,
         outcome,
         curve: log.points,
-        perception: mperc,
-        _vs: mvs,
     })
 }
 

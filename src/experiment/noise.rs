@@ -230,10 +230,6 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
                     points: pick(|r| Some(r.dilp_mse)),
                 },
                 Series {
-                    name: "∂ILP program of that seed",
-                    points: pick(|r| Some(r.dilp_program_mse)),
-                },
-                Series {
                     name: "∂ILP program, crisp selection (dilp learn)",
                     points: pick(|r| Some(r.dilp_selected_mse)),
                 },

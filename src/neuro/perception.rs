@@ -1,10 +1,9 @@
 //! Where the digit logits come from: cached from the frozen pretrained conv-net (computed once,
-//! reused by every run of a sweep), computed live by a conv-net that trains with the rules, or
-//! read by a trainable digit head from a frozen conv-net body's cached features.
+//! reused by every run of a sweep), or computed live by a conv-net that trains with the rules.
 
 use crate::error::Result;
 use crate::vision::ConvNet;
-use tch::{nn, nn::Module, Device, Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// How the conv-net takes part in training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,29 +50,6 @@ pub enum Perception {
         train: Tensor,
         test: Tensor,
     },
-    /// A linear digit head (trainable) over cached hidden features `[N, hidden]`.
-    Head {
-        head: nn::Linear,
-        train: Tensor,
-        test: Tensor,
-    },
-}
-
-/// Hidden features (`[N, hidden]`) of `images` in evaluation mode, in chunks, without gradients.
-pub fn features_of(net: &ConvNet, images: &Tensor, device: Device) -> Result<Tensor> {
-    let n = images.size()[0];
-    let mut out = Vec::new();
-    let mut i = 0;
-    tch::no_grad(|| -> Result<()> {
-        while i < n {
-            let c = 2000.min(n - i);
-            let x = images.narrow(0, i, c).to_device(device);
-            out.push(net.f_features_t(&x, false)?);
-            i += c;
-        }
-        Ok(())
-    })?;
-    Ok(Tensor::cat(&out, 0))
 }
 
 /// Logits of `images` (`[N, 1, 28, 28]`) in evaluation mode, in chunks, without gradients.
@@ -117,19 +93,6 @@ impl Perception {
                     tch::no_grad(|| net.f_forward_t(&x, false))
                 }
             }
-            Perception::Head {
-                head,
-                train: tr,
-                test,
-            } => {
-                let src = if split == Split::Train { tr } else { test };
-                let x = src.index_select(0, &idx.to_device(src.device()));
-                if train {
-                    Ok(head.forward(&x))
-                } else {
-                    Ok(tch::no_grad(|| head.forward(&x)))
-                }
-            }
         }
     }
 
@@ -141,10 +104,6 @@ impl Perception {
             Perception::Live { net, test, .. } => {
                 let n = (n as i64).min(test.size()[0]);
                 logits_of(net, &test.narrow(0, 0, n), net_device(net))?
-            }
-            Perception::Head { head, test, .. } => {
-                let n = (n as i64).min(test.size()[0]);
-                tch::no_grad(|| head.forward(&test.narrow(0, 0, n)))
             }
         };
         Ok(Some(

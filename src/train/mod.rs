@@ -40,6 +40,11 @@ pub struct TrainConfig {
     /// distribution). It asks for confident, evenly used digit classes and says nothing about
     /// which class is which; only the less-than labels, through the rules, can. Default 0.
     pub cluster_weight: f64,
+    /// Weight μ of a label-free balance term added when the conv-net trains: −μ · the entropy
+    /// of the batch's mean digit distribution. Unlike the clustering term it does not ask each
+    /// image to be read confidently, which would saturate the softmax; it only asks that no
+    /// digit class go unused. Default 0.
+    pub balance_weight: f64,
 }
 
 impl Default for TrainConfig {
@@ -53,6 +58,7 @@ impl Default for TrainConfig {
             eval_pairs: 500,
             seed: 0,
             cluster_weight: 0.0,
+            balance_weight: 0.0,
         }
     }
 }
@@ -149,16 +155,15 @@ pub fn mean_loss(model: &dyn PairModel, perception: &Perception, pairs: &[Pair])
     Ok(total / pairs.len().max(1) as f64)
 }
 
-/// Mean per-image entropy minus the entropy of the mean digit distribution, over both images
-/// of a batch (`[B, 10]` logits each): low when every image is read confidently and the batch
-/// uses all digits evenly.
-fn cluster_term(l: &Tensor, r: &Tensor) -> Tensor {
+/// The mean per-image entropy and the entropy of the mean digit distribution, over both
+/// images of a batch (`[B, 10]` logits each).
+fn entropies(l: &Tensor, r: &Tensor) -> (Tensor, Tensor) {
     let logp = Tensor::cat(&[l, r], 0).log_softmax(-1, Kind::Float);
     let p = logp.exp();
     let each = -(&p * &logp).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
     let mean = p.mean_dim([0i64].as_slice(), false, Kind::Float);
     let spread = -(&mean * (&mean + 1e-8).log()).sum(Kind::Float);
-    each.mean(Kind::Float) - spread
+    (each.mean(Kind::Float), spread)
 }
 
 fn bce(p: &Tensor, y: &Tensor) -> Tensor {
@@ -195,8 +200,8 @@ pub fn train_pairs(
     let mut opt = nn::Adam::default()
         .build(vs, cfg.lr)
         .map_err(|e| Error::Torch(e.to_string()))?;
-    // Group 1 (the conv-net or the digit head) exists only when the perception trains.
-    if !matches!(perception, Perception::Cached { .. }) {
+    // Group 1 (the conv-net) exists only when the perception trains.
+    if matches!(perception, Perception::Live { .. }) {
         opt.set_lr_group(1, cfg.vision_lr);
     }
     let mut rng = Rng::new(cfg.seed ^ 0x0074_7261_696e);
@@ -212,9 +217,11 @@ pub fn train_pairs(
         let l = perception.logits(Split::Train, &index_tensor(&batch, false), true)?;
         let r = perception.logits(Split::Train, &index_tensor(&batch, true), true)?;
         let loss = bce(&model.prob(&l, &r), &labels(&batch, device));
-        let live = !matches!(perception, Perception::Cached { .. });
-        if live && cfg.cluster_weight > 0.0 {
-            let total = &loss + cluster_term(&l, &r) * cfg.cluster_weight;
+        let live = matches!(perception, Perception::Live { .. });
+        if live && (cfg.cluster_weight > 0.0 || cfg.balance_weight > 0.0) {
+            let (each, spread) = entropies(&l, &r);
+            let total = &loss + (each * cfg.cluster_weight)
+                - (spread * (cfg.cluster_weight + cfg.balance_weight));
             opt.backward_step(&total);
         } else {
             opt.backward_step(&loss);
