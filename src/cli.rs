@@ -272,7 +272,8 @@ pub struct MnistTrainArgs {
     /// alone (the training digit pairs' worlds, no image) [default: 300 in scratch mode, else 0].
     #[arg(long)]
     pub symbolic_warmup: Option<usize>,
-    /// Adam learning rate of the ∂ILP rule weights [default: 0.05].
+    /// Adam learning rate of the ∂ILP rule weights while they train with the perception
+    /// [default: 0.05; the symbolic warm-up has its own, `symbolic_lr` in a --config file].
     #[arg(long)]
     pub rule_lr: Option<f64>,
     /// Adam learning rate of the conv-net [default: 1e-5 in finetune mode, 1e-3 in scratch mode].
@@ -406,7 +407,9 @@ impl LearnArgs {
 impl MnistTrainArgs {
     pub fn to_config(&self) -> anyhow::Result<dilp::experiment::mnist::MnistRunConfig> {
         use anyhow::Context as _;
-        let from_file = self.config.is_some();
+        // A file is taken as written (it is usually a run's resolved config.json); a mode's
+        // defaults apply when there is no file or when --vision names the mode.
+        let mode_defaults = self.config.is_none() || self.vision.is_some();
         let mut c = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -425,11 +428,12 @@ impl MnistTrainArgs {
             "--held-out must be in [0, 1), got {}",
             c.held_out
         );
+        // One seed for the split, the initialisation and the batches, from a file or the flag.
         if let Some(s) = self.seed {
             c.seed = s;
-            c.dilp.seed = s;
-            c.mlp.seed = s;
         }
+        c.dilp.seed = c.seed;
+        c.mlp.seed = c.seed;
         if let Some(v) = &self.vision {
             c.vision = v.parse().map_err(anyhow::Error::msg)?;
         }
@@ -441,11 +445,11 @@ impl MnistTrainArgs {
             c.dilp.steps = s;
             c.mlp.steps = s;
         }
-        if c.vision == dilp::neuro::VisionMode::Finetune && !from_file {
+        if c.vision == dilp::neuro::VisionMode::Finetune && mode_defaults {
             c.dilp.vision_lr = 1e-5;
             c.mlp.vision_lr = 1e-5;
         }
-        if c.vision == dilp::neuro::VisionMode::Scratch && !from_file {
+        if c.vision == dilp::neuro::VisionMode::Scratch && mode_defaults {
             // Measured (h = 0, one run): without the warm-up the rules settle on a wrong program
             // before the conv-net reads anything (digits 0.21-0.48 under the best matching);
             // with it but without the balance term two digits share a class (0.72-0.88); with
@@ -495,6 +499,8 @@ impl MnistTrainArgs {
         if let Some(r) = self.restarts {
             c.restarts = r;
         }
+        // Before any data is loaded or a conv-net pretrained.
+        c.validate()?;
         Ok(c)
     }
 }

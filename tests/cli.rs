@@ -117,6 +117,8 @@ fn bad_run_settings_are_refused_with_their_place() {
         ),
         ("{\"dilp\": {\"steps\": -3}}", "run.json:1:"),
         ("{\"held_out\": 1.5}", "--held-out must be in [0, 1)"),
+        ("{\"dilp\": {\"eval_every\": 0}}", "eval_every"),
+        ("{\"symbolic_lr\": -1}", "symbolic_lr must be positive"),
     ] {
         std::fs::write(&cfg, text).unwrap();
         let (code, _, err) = dilp(&["mnist", "train", "--config", cfg.to_str().unwrap()]);

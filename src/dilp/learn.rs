@@ -210,6 +210,8 @@ pub struct LearnReport {
     /// engine check on every training and validation world.
     pub solved: bool,
     pub engine_check: bool,
+    /// The best seed's read-out: clauses above the threshold plus the top pair, or, under
+    /// crisp selection, the top pair alone when that read-out made fewer training errors.
     pub program: String,
     pub program_probs: Vec<(String, f64)>,
     pub train_loss: f64,
@@ -798,14 +800,20 @@ pub fn learn(
     let top = read_out(&compiled.clause_sets, &probs, best, f64::INFINITY).rules();
     let top_check = check_program(task, &top);
     let seeds_solved = seeds_out.iter().filter(|s| s.success).count();
+    // Under crisp selection the reported program is the read-out that selection judged.
+    let (shown, shown_check) = if crisp.get(best).is_some_and(|c| c.top_pair) {
+        (&top, &top_check)
+    } else {
+        (&rules, &check)
+    };
     Ok(LearnReport {
         task: task.name.clone(),
         config: cfg.clone(),
         best_seed: cfg.seed + best as u64,
         seeds_solved,
-        solved: seeds_out[best].success && check.solved(),
-        engine_check: check.solved(),
-        program: program_text(&task.vocab, &rules),
+        solved: seeds_out[best].success && shown_check.solved(),
+        engine_check: shown_check.solved(),
+        program: program_text(&task.vocab, shown),
         program_probs: read
             .clauses
             .iter()
@@ -813,7 +821,7 @@ pub fn learn(
             .collect(),
         train_loss: losses[best],
         validation_mse: mses[best],
-        program_validation_mse: check.validation_mse,
+        program_validation_mse: shown_check.validation_mse,
         top_pair: program_text(&task.vocab, &top),
         top_pair_validation_mse: top_check.validation_mse,
         crisp_validation_mse: if top_check.train_errors < check.train_errors {

@@ -74,6 +74,8 @@ impl Loss {
                 };
                 (loss, grad)
             }
+            // LibTorch's |x| passes 0 at x = 0; a saturated prediction can equal its label.
+            Loss::Mae if v == y => (0.0, 0.0),
             Loss::Mae => ((v - y).abs(), 1.0 - 2.0 * y),
         }
     }

@@ -102,6 +102,43 @@ impl Default for MnistRunConfig {
     }
 }
 
+impl MnistRunConfig {
+    /// Rejects settings a run cannot use (a hand-written config file may hold any number).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str| Err(Error::Config(format!("run settings: {what}")));
+        if !(0.0..1.0).contains(&self.held_out) {
+            return bad(&format!("held_out = {} is not in [0, 1)", self.held_out));
+        }
+        if self.pairs == 0 || self.test_pairs == 0 {
+            return bad("pairs and test_pairs must be at least 1");
+        }
+        for (name, t) in [("dilp", &self.dilp), ("mlp", &self.mlp)] {
+            if t.steps == 0 || t.batch_size == 0 || t.eval_every == 0 || t.eval_pairs == 0 {
+                return bad(&format!(
+                    "{name}.steps, batch_size, eval_every and eval_pairs must be at least 1"
+                ));
+            }
+            let positive = |x: f64| x.is_finite() && x > 0.0;
+            let weight = |x: f64| x.is_finite() && x >= 0.0;
+            if !positive(t.lr) || !positive(t.vision_lr) {
+                return bad(&format!("{name}.lr and {name}.vision_lr must be positive"));
+            }
+            if !weight(t.cluster_weight) || !weight(t.balance_weight) {
+                return bad(&format!(
+                    "{name}.cluster_weight and balance_weight must be non-negative"
+                ));
+            }
+        }
+        if !(self.symbolic_lr.is_finite() && self.symbolic_lr > 0.0) {
+            return bad("symbolic_lr must be positive");
+        }
+        if !(self.restart_loss.is_finite() && self.restart_loss >= 0.0) {
+            return bad("restart_loss must be non-negative");
+        }
+        Ok(())
+    }
+}
+
 /// One run's figures. Accuracies are on MNIST test-image pairs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MnistRunReport {
@@ -313,6 +350,7 @@ fn digit_accuracy(
 
 /// Trains and scores ∂ILP and the MLP for one configuration; writes everything under `out`.
 pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<MnistRunReport> {
+    cfg.validate()?;
     let start = Instant::now();
     write_json(&out.join("config.json"), cfg)?;
     let spec = PairSpec {
