@@ -321,25 +321,15 @@ fn digit_accuracy(
     let pred: Vec<i64> =
         Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
     let n = pred.len().max(1) as f64;
-    let raw = pred
-        .iter()
-        .zip(&mnist.test_digits)
-        .filter(|(p, d)| **p == **d as i64)
-        .count();
-    let rev = pred
-        .iter()
-        .zip(&mnist.test_digits)
-        .filter(|(p, d)| **p == 9 - **d as i64)
-        .count();
-    let (matched, _) = crate::vision::matching::matched_accuracy(&pred, &mnist.test_digits);
     let mut confusion = vec![vec![0usize; 10]; 10];
     for (&k, &d) in pred.iter().zip(&mnist.test_digits) {
-        if let (Ok(k), true) = (usize::try_from(k), d < 10) {
-            if k < 10 {
-                confusion[d as usize][k] += 1;
-            }
+        if (0..10).contains(&k) && d < 10 {
+            confusion[d as usize][k as usize] += 1;
         }
     }
+    let raw: usize = (0..10).map(|d| confusion[d][d]).sum();
+    let rev: usize = (0..10).map(|d| confusion[d][9 - d]).sum();
+    let (matched, _) = crate::vision::matching::matched_accuracy(&pred, &mnist.test_digits);
     Ok((
         Some(raw as f64 / n),
         Some(rev as f64 / n),

@@ -191,12 +191,16 @@ impl RuleModule {
         })
     }
 
+    /// `P(target)` `[B]` after the module's steps from the initial valuations `init` `[B, n]`.
+    fn target_from(&self, init: &Tensor) -> Tensor {
+        let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
+        let a = infer(&self.world, init, &probs, STEPS, &self.opts);
+        a.select(1, self.world.preds[0].range.start as i64)
+    }
+
     /// `[10, 10]`: `P(target)` in the world of each digit pair (row: left digit).
     pub fn pair_table(&self) -> Tensor {
-        let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
-        let a = infer(&self.world, &self.worlds, &probs, STEPS, &self.opts);
-        let target = self.world.preds[0].range.start as i64;
-        a.select(1, target).view([10, 10])
+        self.target_from(&self.worlds).view([10, 10])
     }
 
     /// `P(target)` `[B]` from the two digit distributions `[B, 10]`.
@@ -206,11 +210,11 @@ impl RuleModule {
             return (left.to_kind(Kind::Float).matmul(&q) * right.to_kind(Kind::Float))
                 .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         }
-        let init = merge_valuation(&self.base, &self.image_ranges, &[left, right]);
-        let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
-        let a = infer(&self.world, &init, &probs, STEPS, &self.opts);
-        let target = self.world.preds[0].range.start as i64;
-        a.select(1, target)
+        self.target_from(&merge_valuation(
+            &self.base,
+            &self.image_ranges,
+            &[left, right],
+        ))
     }
 
     /// Trains the rule weights alone on the symbolic task: the worlds `image1(a). image2(b).` of
