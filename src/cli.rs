@@ -173,6 +173,12 @@ pub enum BenchCommand {
         /// Comma-separated proportions of flipped labels (default: the paper's 13).
         #[arg(long)]
         rho: Option<String>,
+        /// Independent flip draws per ρ (flip seed = --seed + draw); figures are their means.
+        #[arg(long, default_value_t = 1)]
+        draws: usize,
+        /// Seed of the first flip draw and of the first ∂ILP initialisation.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         #[arg(long)]
         only: Option<String>,
         #[arg(long, default_value = "experiments/tasks")]

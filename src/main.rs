@@ -260,11 +260,15 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             device: d,
             out,
             rho,
+            draws,
+            seed,
             init_std,
         } => {
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
+            anyhow::ensure!(draws > 0, "--draws must be at least 1");
             let cfg = LearnConfig {
                 seeds,
+                seed,
                 steps: steps.unwrap_or(6000),
                 ..learn_defaults(init_std)?
             };
@@ -287,6 +291,7 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
                 &dir,
                 only.as_deref(),
                 &rhos,
+                draws,
                 &cfg,
                 device(&d)?,
                 &out.unwrap_or_else(|| results.join("table4")),

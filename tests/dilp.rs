@@ -259,6 +259,74 @@ fn mae_loss_learns_through_flipped_labels() {
     assert!(bce_crisp.train_errors > 2, "{}", bce_crisp.program);
 }
 
+/// MAE spreads weight over clauses the training data cannot judge, so the threshold read-out
+/// carries extra clauses; crisp selection prunes them while the training errors hold, and
+/// reports a program of one clause per template that generalises.
+#[test]
+fn crisp_selection_prunes_clauses_the_training_data_does_not_need() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
+    let clean = dilp::ilp::load_task(&dir.join("connectedness.toml")).unwrap();
+    let task = clean.with_flipped_labels(0.1, 3);
+    let cfg = LearnConfig {
+        seeds: 8,
+        seed: 3,
+        loss: dilp::dilp::Loss::Mae,
+        ..Default::default()
+    };
+    let r = learn(&task, &cfg, Device::Cpu, &mut ()).unwrap();
+    let best = r.seeds.iter().find(|s| s.seed == r.best_seed).unwrap();
+    let crisp = best.crisp.as_ref().unwrap();
+    assert_eq!(
+        (crisp.train_errors, crisp.clauses),
+        (2, 2),
+        "{}",
+        crisp.program
+    );
+    assert_eq!(crisp.validation_mse, 0.0, "{}", crisp.program);
+    assert_eq!(r.program, crisp.program);
+    // Some seed's threshold read-out was longer than what it was pruned to.
+    assert!(
+        r.seeds
+            .iter()
+            .any(|s| s.crisp.as_ref().unwrap().read_out == dilp::dilp::select::ReadOutKind::Pruned),
+        "no seed needed pruning"
+    );
+}
+
+/// `dilp bench noise --draws 2`: each draw flips its own labels, and the row is their mean.
+#[test]
+fn noise_bench_averages_its_flip_draws() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
+    let out = std::env::temp_dir().join(format!("dilp-noise-{}", std::process::id()));
+    let cfg = LearnConfig {
+        seeds: 4,
+        steps: 300,
+        ..Default::default()
+    };
+    let (rows, table) = dilp::experiment::noise::run(
+        &dir,
+        Some("connectedness"),
+        &[0.25],
+        2,
+        &cfg,
+        Device::Cpu,
+        &out,
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!((row.draws, row.per_draw.len(), row.flipped), (2, 2, 4));
+    let mean = (row.per_draw[0].dilp_mae_mse + row.per_draw[1].dilp_mae_mse) / 2.0;
+    assert!((row.mean.dilp_mae_mse - mean).abs() < 1e-12);
+    assert!(table.starts_with("means over 2 flip draws"), "{table}");
+    let csv = std::fs::read_to_string(out.join("table4.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert_eq!(header[3], "draws");
+    assert_eq!(csv.lines().nth(1).unwrap().split(',').nth(3), Some("2"));
+    assert!(out.join("noise_connectedness.png").exists());
+    std::fs::remove_dir_all(&out).ok();
+}
+
 #[test]
 fn same_seed_same_program_and_loss() {
     let task = parse_task(EVEN, "even.toml").unwrap();

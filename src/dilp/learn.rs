@@ -210,8 +210,9 @@ pub struct LearnReport {
     /// engine check on every training and validation world.
     pub solved: bool,
     pub engine_check: bool,
-    /// The best seed's read-out: clauses above the threshold plus the top pair, or, under
-    /// crisp selection, the top pair alone when that read-out made fewer training errors.
+    /// The best seed's program: under crisp selection the one that selection judged (the top
+    /// pair, or the threshold read-out pruned on the training errors); under loss selection
+    /// the clauses above the threshold plus the top pair.
     pub program: String,
     pub program_probs: Vec<(String, f64)>,
     pub train_loss: f64,
@@ -223,8 +224,9 @@ pub struct LearnReport {
     /// crispest program the weights name.
     pub top_pair: String,
     pub top_pair_validation_mse: f64,
-    /// Of the two read-outs (threshold and top pair), the validation error of the one with
-    /// fewer training errors (the threshold one on a tie): a choice made on training data only.
+    /// The validation error of the best seed's crisp program (under loss selection: of the
+    /// threshold and top-pair read-outs, the one with fewer training errors, the threshold one
+    /// on a tie): a choice made on training data only.
     pub crisp_validation_mse: f64,
     pub seconds: f64,
     pub ms_per_step: f64,
@@ -800,11 +802,13 @@ pub fn learn(
     let top = read_out(&compiled.clause_sets, &probs, best, f64::INFINITY).rules();
     let top_check = check_program(task, &top);
     let seeds_solved = seeds_out.iter().filter(|s| s.success).count();
-    // Under crisp selection the reported program is the read-out that selection judged.
-    let (shown, shown_check) = if crisp.get(best).is_some_and(|c| c.top_pair) {
-        (&top, &top_check)
-    } else {
-        (&rules, &check)
+    // Under crisp selection the reported program is the one that selection judged.
+    let judged = crisp
+        .get(best)
+        .map(|c| (check_program(task, &c.rules), &c.rules));
+    let (shown, shown_check) = match &judged {
+        Some((c, r)) => (*r, c),
+        None => (&rules, &check),
     };
     Ok(LearnReport {
         task: task.name.clone(),
@@ -824,10 +828,10 @@ pub fn learn(
         program_validation_mse: shown_check.validation_mse,
         top_pair: program_text(&task.vocab, &top),
         top_pair_validation_mse: top_check.validation_mse,
-        crisp_validation_mse: if top_check.train_errors < check.train_errors {
-            top_check.validation_mse
-        } else {
-            check.validation_mse
+        crisp_validation_mse: match &judged {
+            Some((c, _)) => c.validation_mse,
+            None if top_check.train_errors < check.train_errors => top_check.validation_mse,
+            None => check.validation_mse,
         },
         seconds: start.elapsed().as_secs_f64(),
         ms_per_step: 1000.0 * train_seconds / steps_run.max(1) as f64,

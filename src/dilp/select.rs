@@ -1,13 +1,15 @@
 //! Which seed a run reports. The paper keeps the seed with the lowest training loss. Under
 //! mislabelled examples that rule favours soft mixtures of clauses that hedge on the flipped
 //! labels, and a mixture is not a program. The `crisp` rule judges each seed by the program it
-//! names instead: both read-outs of its weights (clauses above the threshold, and the top
-//! pair) are run by the Datalog engine on the training worlds, and the seed whose better
-//! read-out makes the fewest training errors wins, the training loss breaking ties. Neither
-//! rule looks at validation data.
+//! names instead: the top pair of its weights, and the clauses above the threshold pruned
+//! while the training errors do not grow, are run by the Datalog engine on the training
+//! worlds; the seed whose better program makes the fewest training errors wins, then the one
+//! with fewer clauses (Occam: of programs the training data cannot tell apart, the shorter),
+//! then the lowest training loss. Neither rule looks at validation data.
 
 use super::readout::read_out;
 use crate::ilp::{check_program, program_text, ClauseSet, Task};
+use crate::logic::Clause;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tch::Tensor;
@@ -35,20 +37,58 @@ impl std::str::FromStr for Selection {
     }
 }
 
+/// Which read-out of a seed's weights its crisp program is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadOutKind {
+    /// Every clause above the threshold, plus the top pair (the paper's read-out).
+    Threshold,
+    /// The most probable clause pair of each predicate alone.
+    TopPair,
+    /// The threshold read-out with clauses dropped, least probable first, while the training
+    /// errors did not grow.
+    Pruned,
+}
+
 /// One seed's crisp program, as the engine scores it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CrispCheck {
-    /// The read-out with fewer training errors (the threshold one on a tie), as Datalog.
+    /// The chosen read-out as Datalog: of the top pair and the pruned threshold read-out, the
+    /// one with fewer training errors, then fewer clauses (the top pair on a tie).
     pub program: String,
-    /// Whether that is the top-pair read-out.
-    pub top_pair: bool,
+    pub read_out: ReadOutKind,
+    pub clauses: usize,
     pub train_errors: usize,
     /// Reported, never used to choose.
     pub validation_mse: f64,
+    /// The program's clauses, for the caller to report.
+    #[serde(skip)]
+    pub rules: Vec<Clause>,
 }
 
-/// The crisp program of every seed (row) of `probs`. Seeds that name the same program share
-/// one engine run.
+/// Drops clauses from `clauses` (ordered least probable first) one at a time while the
+/// training errors do not grow, until none can go. Clauses the training data cannot tell
+/// apart from their absence are what a soft model hedges with (MAE spreads weight over them);
+/// kept, they are guesses on data they were never tested on.
+fn prune(mut clauses: Vec<Clause>, mut errors: impl FnMut(&[Clause]) -> usize) -> Vec<Clause> {
+    let mut current = errors(&clauses);
+    let mut i = 0;
+    while i < clauses.len() {
+        let mut without = clauses.clone();
+        without.remove(i);
+        let e = errors(&without);
+        if e <= current {
+            (clauses, current) = (without, e);
+            i = 0;
+        } else {
+            i += 1;
+        }
+    }
+    clauses
+}
+
+/// The crisp program of every seed (row) of `probs`. Programs are run by the engine once
+/// each, however many seeds or pruning steps name them.
 pub fn crisp_checks(
     task: &Task,
     clause_sets: &[ClauseSet],
@@ -57,7 +97,7 @@ pub fn crisp_checks(
     threshold: f64,
 ) -> Vec<CrispCheck> {
     let mut seen: HashMap<String, (usize, f64)> = HashMap::new();
-    let mut score = |rules: &[crate::logic::Clause]| -> (String, usize, f64) {
+    let mut score = |rules: &[Clause]| -> (String, usize, f64) {
         let text = program_text(&task.vocab, rules);
         let (errors, mse) = *seen.entry(text.clone()).or_insert_with(|| {
             let c = check_program(task, rules);
@@ -67,23 +107,42 @@ pub fn crisp_checks(
     };
     (0..seeds)
         .map(|s| {
-            let thresholded = read_out(clause_sets, probs, s, threshold).rules();
+            let read = read_out(clause_sets, probs, s, threshold);
+            let mut by_prob = read.clauses.clone();
+            by_prob.sort_by(|a, b| a.prob.total_cmp(&b.prob));
+            let thresholded: Vec<Clause> = by_prob.into_iter().map(|c| c.clause).collect();
+            let n = thresholded.len();
+            let pruned = prune(thresholded, |r| score(r).1);
+            // Back in the read-out's order, so the printed program reads predicate by predicate.
+            let pruned: Vec<Clause> = read
+                .rules()
+                .into_iter()
+                .filter(|c| pruned.contains(c))
+                .collect();
             let top = read_out(clause_sets, probs, s, f64::INFINITY).rules();
-            let (t_text, t_err, t_mse) = score(&thresholded);
             let (p_text, p_err, p_mse) = score(&top);
-            if p_err < t_err {
+            let (r_text, r_err, r_mse) = score(&pruned);
+            if (p_err, top.len()) <= (r_err, pruned.len()) {
                 CrispCheck {
                     program: p_text,
-                    top_pair: true,
+                    read_out: ReadOutKind::TopPair,
+                    clauses: top.len(),
                     train_errors: p_err,
                     validation_mse: p_mse,
+                    rules: top,
                 }
             } else {
                 CrispCheck {
-                    program: t_text,
-                    top_pair: false,
-                    train_errors: t_err,
-                    validation_mse: t_mse,
+                    program: r_text,
+                    read_out: if pruned.len() < n {
+                        ReadOutKind::Pruned
+                    } else {
+                        ReadOutKind::Threshold
+                    },
+                    clauses: pruned.len(),
+                    train_errors: r_err,
+                    validation_mse: r_mse,
+                    rules: pruned,
                 }
             }
         })
@@ -97,9 +156,9 @@ pub fn choose(selection: Selection, losses: &[f64], crisp: &[CrispCheck]) -> usi
     match selection {
         Selection::Loss => seeds.min_by(by_loss),
         Selection::Crisp if crisp.len() == losses.len() => seeds.min_by(|a, b| {
-            crisp[*a]
-                .train_errors
-                .cmp(&crisp[*b].train_errors)
+            let key = |c: &CrispCheck| (c.train_errors, c.clauses);
+            key(&crisp[*a])
+                .cmp(&key(&crisp[*b]))
                 .then_with(|| by_loss(a, b))
         }),
         Selection::Crisp => seeds.min_by(by_loss),
@@ -111,12 +170,14 @@ pub fn choose(selection: Selection, losses: &[f64], crisp: &[CrispCheck]) -> usi
 mod tests {
     use super::*;
 
-    fn check(errors: usize) -> CrispCheck {
+    fn check(errors: usize, clauses: usize) -> CrispCheck {
         CrispCheck {
             program: String::new(),
-            top_pair: false,
+            read_out: ReadOutKind::Threshold,
+            clauses,
             train_errors: errors,
             validation_mse: 0.0,
+            rules: Vec::new(),
         }
     }
 
@@ -127,10 +188,34 @@ mod tests {
 
     #[test]
     fn crisp_prefers_fewer_errors_then_lower_loss() {
-        let crisp = [check(2), check(1), check(1)];
+        let crisp = [check(2, 2), check(1, 2), check(1, 2)];
         assert_eq!(choose(Selection::Crisp, &[0.01, 0.5, 0.4], &crisp), 2);
+        // Fewer clauses break a tie in errors before the loss does.
+        let crisp = [check(1, 3), check(1, 2), check(2, 1)];
+        assert_eq!(choose(Selection::Crisp, &[0.01, 0.5, 0.4], &crisp), 1);
         // Without crisp checks it falls back to the loss.
         assert_eq!(choose(Selection::Crisp, &[0.01, 0.5, 0.4], &[]), 0);
+    }
+
+    #[test]
+    fn prune_drops_what_the_errors_do_not_need() {
+        use crate::logic::{Atom, PredId, Term, VarId};
+        // Stand-in clauses told apart by their head predicate; "errors" is how many of the
+        // needed ones (0 and 2) are missing plus one for clause 3, which does harm.
+        let c = |p: u32| Clause {
+            head: Atom {
+                pred: PredId(p),
+                args: vec![Term::Var(VarId(0))],
+            },
+            body: vec![],
+            var_names: vec!["X".into()],
+        };
+        let errors = |r: &[Clause]| {
+            let has = |p| r.contains(&c(p));
+            usize::from(!has(0)) + usize::from(!has(2)) + usize::from(has(3))
+        };
+        let kept = prune(vec![c(3), c(1), c(0), c(2), c(4)], errors);
+        assert_eq!(kept, vec![c(0), c(2)]);
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //!
 //! A symbolic solver that finds no program answers nothing; it is scored as the empty program
 //! (every target atom false), which is what a user of it would be left with.
+//!
+//! With `draws > 1` the flips are drawn again (flip seed `seed + d` for draw `d`, so draw 0 is
+//! the single draw) and every figure is the mean over the draws, each draw's own figures kept
+//! in the JSON. On a task with 16 training labels, which ones are flipped decides more than
+//! the learner does; one draw is a sample of one.
 
 use super::paper;
 use super::tasks::task_files;
@@ -28,11 +33,25 @@ pub const TASKS: [&str; 6] = [
     "undirected_edge",
 ];
 
+/// One row of Table 4: a task at one ρ, every figure the mean over `draws` flip draws.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NoiseRow {
     pub task: String,
     pub rho: f64,
+    /// Labels flipped per draw (the same count in every draw: `round(ρ·n)` of the positives
+    /// and of the negatives of each training world).
     pub flipped: usize,
+    pub draws: usize,
+    #[serde(flatten)]
+    pub mean: Scores,
+    pub paper_mse: Option<f64>,
+    /// Each draw's own figures, draw 0 first.
+    pub per_draw: Vec<Scores>,
+}
+
+/// Mean squared validation errors of every method on one flip draw (or their means).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Scores {
     /// The soft model of the seed with the lowest training loss (the paper's protocol).
     pub dilp_mse: f64,
     /// That seed's crisp program (the read-out with fewer training errors), run by the engine.
@@ -45,10 +64,26 @@ pub struct NoiseRow {
     pub dilp_mae_soft_mse: f64,
     pub dilp_mae_mse: f64,
     pub sat_exact_mse: f64,
+    /// Whether the exact solver found a program (in every draw, for a mean).
     pub sat_exact_found: bool,
     pub sat_tolerant_mse: f64,
-    pub sat_tolerant_errors: Option<usize>,
-    pub paper_mse: Option<f64>,
+}
+
+impl Scores {
+    fn mean(draws: &[Scores]) -> Scores {
+        let n = draws.len() as f64;
+        let avg = |f: fn(&Scores) -> f64| draws.iter().map(f).sum::<f64>() / n;
+        Scores {
+            dilp_mse: avg(|s| s.dilp_mse),
+            dilp_program_mse: avg(|s| s.dilp_program_mse),
+            dilp_selected_mse: avg(|s| s.dilp_selected_mse),
+            dilp_mae_soft_mse: avg(|s| s.dilp_mae_soft_mse),
+            dilp_mae_mse: avg(|s| s.dilp_mae_mse),
+            sat_exact_mse: avg(|s| s.sat_exact_mse),
+            sat_exact_found: draws.iter().all(|s| s.sat_exact_found),
+            sat_tolerant_mse: avg(|s| s.sat_tolerant_mse),
+        }
+    }
 }
 
 fn empty_program_mse(task: &Task) -> f64 {
@@ -77,90 +112,58 @@ pub fn run(
     dir: &Path,
     only: Option<&str>,
     rhos: &[f64],
+    draws: usize,
     base: &LearnConfig,
     device: tch::Device,
     out: &Path,
 ) -> Result<(Vec<NoiseRow>, String)> {
+    assert!(draws > 0, "noise::run: at least one draw");
     let only = only.map(String::from).unwrap_or_else(|| TASKS.join(","));
     let files = task_files(dir, Some(&only))?;
-    write_json(&out.join("config.json"), base)?;
+    write_json(
+        &out.join("config.json"),
+        &serde_json::json!({ "learn": base, "draws": draws, "rho": rhos }),
+    )?;
     let mut rows = Vec::new();
     for f in files {
         let clean = load_task(&f)?;
         for &rho in rhos {
-            let task = clean.with_flipped_labels(rho, base.seed);
-            let k = flipped(&clean, &task);
-            let mut bar = LearnBar::new(&format!("{} ρ={rho}", clean.name), base.steps);
-            let cfg = LearnConfig {
-                select: Selection::Crisp,
-                loss: Loss::Bce,
-                ..base.clone()
-            };
-            let r = learn(&task, &cfg, device, &mut bar)?;
-            bar.finish();
-            let mut bar = LearnBar::new(&format!("{} ρ={rho} mae", clean.name), base.steps);
-            let cfg = LearnConfig {
-                loss: Loss::Mae,
-                ..cfg
-            };
-            let m = learn(&task, &cfg, device, &mut bar)?;
-            bar.finish();
-            let by_loss = r
-                .seeds
-                .iter()
-                .min_by(|a, b| a.train_loss.total_cmp(&b.train_loss))
-                .expect("at least one seed");
-            let selected = r
-                .seeds
-                .iter()
-                .find(|s| s.seed == r.best_seed)
-                .expect("the best seed is a seed");
-            let mae_selected = m
-                .seeds
-                .iter()
-                .find(|s| s.seed == m.best_seed)
-                .expect("the best seed is a seed");
-            let crisp_mse = |s: &crate::dilp::learn::SeedResult| {
-                s.crisp.as_ref().map_or(f64::NAN, |c| c.validation_mse)
-            };
-            let exact = synthesise(&task, &SynthConfig::default())?;
-            // The fewest-errors program never needs more errors than the labels that were flipped.
-            let tolerant = synthesise(
-                &task,
-                &SynthConfig {
-                    max_errors: Some(k),
-                    ..Default::default()
-                },
-            )?;
-            let none = empty_program_mse(&task);
+            let mut per_draw = Vec::with_capacity(draws);
+            let mut k = 0;
+            for d in 0..draws {
+                let task = clean.with_flipped_labels(rho, base.seed + d as u64);
+                k = flipped(&clean, &task);
+                let label = if draws > 1 {
+                    format!("{} ρ={rho} draw {d}", clean.name)
+                } else {
+                    format!("{} ρ={rho}", clean.name)
+                };
+                let s = one_draw(&task, k, &label, base, device)?;
+                if draws > 1 {
+                    eprintln!("{label:<32}: {}", line(&s));
+                }
+                per_draw.push(s);
+            }
             let row = NoiseRow {
                 task: clean.name.clone(),
                 rho,
                 flipped: k,
-                dilp_mse: by_loss.validation_mse,
-                dilp_program_mse: crisp_mse(by_loss),
-                dilp_selected_mse: crisp_mse(selected),
-                dilp_mae_soft_mse: mae_selected.validation_mse,
-                dilp_mae_mse: crisp_mse(mae_selected),
-                sat_exact_mse: exact.validation_mse.unwrap_or(none),
-                sat_exact_found: exact.satisfiable,
-                sat_tolerant_mse: tolerant.validation_mse.unwrap_or(none),
-                sat_tolerant_errors: tolerant.train_errors,
+                draws,
+                mean: Scores::mean(&per_draw),
                 paper_mse: paper::table4(&clean.name, rho),
+                per_draw,
             };
             eprintln!(
-                "{:<16} ρ={:<5} flipped {:>3}: ∂ILP {:.3} (program {:.3}; crisp-selected {:.3}; mae {:.3}, its program {:.3})  SAT exact {:.3}{}  SAT noisy {:.3}  paper {}",
+                "{:<16} ρ={:<5} flipped {:>3}{}: {}  paper {}",
                 row.task,
                 rho,
                 k,
-                row.dilp_mse,
-                row.dilp_program_mse,
-                row.dilp_selected_mse,
-                row.dilp_mae_soft_mse,
-                row.dilp_mae_mse,
-                row.sat_exact_mse,
-                if row.sat_exact_found { "" } else { " (no program)" },
-                row.sat_tolerant_mse,
+                if draws > 1 {
+                    format!(", mean of {draws}")
+                } else {
+                    String::new()
+                },
+                line(&row.mean),
                 row.paper_mse.map_or("-".into(), |p| format!("{p:.3}"))
             );
             rows.push(row);
@@ -168,6 +171,83 @@ pub fn run(
         }
     }
     Ok((rows.clone(), render(&rows)))
+}
+
+fn line(s: &Scores) -> String {
+    format!(
+        "∂ILP {:.3} (program {:.3}; crisp-selected {:.3}; mae {:.3}, its program {:.3})  SAT exact {:.3}{}  SAT noisy {:.3}",
+        s.dilp_mse,
+        s.dilp_program_mse,
+        s.dilp_selected_mse,
+        s.dilp_mae_soft_mse,
+        s.dilp_mae_mse,
+        s.sat_exact_mse,
+        if s.sat_exact_found { "" } else { " (no program)" },
+        s.sat_tolerant_mse,
+    )
+}
+
+/// Every method on one flipped copy of a task (`k` labels flipped).
+fn one_draw(
+    task: &Task,
+    k: usize,
+    label: &str,
+    base: &LearnConfig,
+    device: tch::Device,
+) -> Result<Scores> {
+    let mut bar = LearnBar::new(label, base.steps);
+    let cfg = LearnConfig {
+        select: Selection::Crisp,
+        loss: Loss::Bce,
+        ..base.clone()
+    };
+    let r = learn(task, &cfg, device, &mut bar)?;
+    bar.finish();
+    let mut bar = LearnBar::new(&format!("{label} mae"), base.steps);
+    let cfg = LearnConfig {
+        loss: Loss::Mae,
+        ..cfg
+    };
+    let m = learn(task, &cfg, device, &mut bar)?;
+    bar.finish();
+    let by_loss = r
+        .seeds
+        .iter()
+        .min_by(|a, b| a.train_loss.total_cmp(&b.train_loss))
+        .expect("at least one seed");
+    let selected = r
+        .seeds
+        .iter()
+        .find(|s| s.seed == r.best_seed)
+        .expect("the best seed is a seed");
+    let mae_selected = m
+        .seeds
+        .iter()
+        .find(|s| s.seed == m.best_seed)
+        .expect("the best seed is a seed");
+    let crisp_mse = |s: &crate::dilp::learn::SeedResult| {
+        s.crisp.as_ref().map_or(f64::NAN, |c| c.validation_mse)
+    };
+    let exact = synthesise(task, &SynthConfig::default())?;
+    // The fewest-errors program never needs more errors than the labels that were flipped.
+    let tolerant = synthesise(
+        task,
+        &SynthConfig {
+            max_errors: Some(k),
+            ..Default::default()
+        },
+    )?;
+    let none = empty_program_mse(task);
+    Ok(Scores {
+        dilp_mse: by_loss.validation_mse,
+        dilp_program_mse: crisp_mse(by_loss),
+        dilp_selected_mse: crisp_mse(selected),
+        dilp_mae_soft_mse: mae_selected.validation_mse,
+        dilp_mae_mse: crisp_mse(mae_selected),
+        sat_exact_mse: exact.validation_mse.unwrap_or(none),
+        sat_exact_found: exact.satisfiable,
+        sat_tolerant_mse: tolerant.validation_mse.unwrap_or(none),
+    })
 }
 
 fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
@@ -178,14 +258,15 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
                 r.task.clone(),
                 r.rho.to_string(),
                 r.flipped.to_string(),
-                format!("{:.4}", r.dilp_mse),
-                format!("{:.4}", r.dilp_program_mse),
-                format!("{:.4}", r.dilp_selected_mse),
-                format!("{:.4}", r.dilp_mae_soft_mse),
-                format!("{:.4}", r.dilp_mae_mse),
-                format!("{:.4}", r.sat_exact_mse),
-                r.sat_exact_found.to_string(),
-                format!("{:.4}", r.sat_tolerant_mse),
+                r.draws.to_string(),
+                format!("{:.4}", r.mean.dilp_mse),
+                format!("{:.4}", r.mean.dilp_program_mse),
+                format!("{:.4}", r.mean.dilp_selected_mse),
+                format!("{:.4}", r.mean.dilp_mae_soft_mse),
+                format!("{:.4}", r.mean.dilp_mae_mse),
+                format!("{:.4}", r.mean.sat_exact_mse),
+                r.mean.sat_exact_found.to_string(),
+                format!("{:.4}", r.mean.sat_tolerant_mse),
                 r.paper_mse.map_or(String::new(), |p| format!("{p:.3}")),
             ]
         })
@@ -196,6 +277,7 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
             "task",
             "rho",
             "flipped",
+            "draws",
             "dilp_mse",
             "dilp_program_mse",
             "dilp_selected_mse",
@@ -227,27 +309,27 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
             &[
                 Series {
                     name: "∂ILP soft, lowest-loss seed (paper's protocol)",
-                    points: pick(|r| Some(r.dilp_mse)),
+                    points: pick(|r| Some(r.mean.dilp_mse)),
                 },
                 Series {
                     name: "∂ILP program, crisp selection (dilp learn)",
-                    points: pick(|r| Some(r.dilp_selected_mse)),
+                    points: pick(|r| Some(r.mean.dilp_selected_mse)),
                 },
                 Series {
                     name: "∂ILP, MAE loss, soft",
-                    points: pick(|r| Some(r.dilp_mae_soft_mse)),
+                    points: pick(|r| Some(r.mean.dilp_mae_soft_mse)),
                 },
                 Series {
                     name: "∂ILP, MAE loss, program",
-                    points: pick(|r| Some(r.dilp_mae_mse)),
+                    points: pick(|r| Some(r.mean.dilp_mae_mse)),
                 },
                 Series {
                     name: "SAT exact",
-                    points: pick(|r| Some(r.sat_exact_mse)),
+                    points: pick(|r| Some(r.mean.sat_exact_mse)),
                 },
                 Series {
                     name: "SAT fewest errors",
-                    points: pick(|r| Some(r.sat_tolerant_mse)),
+                    points: pick(|r| Some(r.mean.sat_tolerant_mse)),
                 },
                 Series {
                     name: "∂ILP (paper)",
@@ -261,7 +343,11 @@ fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
 }
 
 pub fn render(rows: &[NoiseRow]) -> String {
-    let mut s = format!(
+    let mut s = match rows.first() {
+        Some(r) if r.draws > 1 => format!("means over {} flip draws\n", r.draws),
+        _ => String::new(),
+    };
+    s += &format!(
         "{:<16} {:>5} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}\n",
         "task",
         "ρ",
@@ -281,13 +367,13 @@ pub fn render(rows: &[NoiseRow]) -> String {
             r.task,
             r.rho,
             r.flipped,
-            r.dilp_mse,
-            r.dilp_program_mse,
-            r.dilp_selected_mse,
-            r.dilp_mae_soft_mse,
-            r.dilp_mae_mse,
-            r.sat_exact_mse,
-            r.sat_tolerant_mse,
+            r.mean.dilp_mse,
+            r.mean.dilp_program_mse,
+            r.mean.dilp_selected_mse,
+            r.mean.dilp_mae_soft_mse,
+            r.mean.dilp_mae_mse,
+            r.mean.sat_exact_mse,
+            r.mean.sat_tolerant_mse,
             r.paper_mse.map_or("-".into(), |p| format!("{p:.3}"))
         ));
     }
