@@ -293,6 +293,38 @@ fn crisp_selection_prunes_clauses_the_training_data_does_not_need() {
     );
 }
 
+/// Buzz's training numbers (0 to 9, positives 0 and 5) fit "X is 5 more than 0" as well as
+/// "X is 5 more than a buzz number": the run names the tied programs rather than hide them,
+/// and they do disagree beyond the training world.
+#[test]
+fn ties_the_training_data_cannot_break_are_reported() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
+    let task = dilp::ilp::load_task(&dir.join("buzz.toml")).unwrap();
+    let r = learn(
+        &task,
+        &LearnConfig {
+            seeds: 8,
+            ..Default::default()
+        },
+        Device::Cpu,
+        &mut (),
+    )
+    .unwrap();
+    assert!(!r.ties.is_empty(), "{}", r.program);
+    assert!(!r.ties.contains(&r.program));
+    let best = r.seeds.iter().find(|s| s.seed == r.best_seed).unwrap();
+    let key = best.crisp.as_ref().map(|c| (c.train_errors, c.clauses));
+    let tied: Vec<f64> = r
+        .seeds
+        .iter()
+        .filter_map(|s| s.crisp.as_ref())
+        .filter(|c| Some((c.train_errors, c.clauses)) == key)
+        .map(|c| c.validation_mse)
+        .collect();
+    assert!(tied.contains(&0.0), "{tied:?}");
+    assert!(tied.iter().any(|&m| m > 0.0), "{tied:?}");
+}
+
 /// `dilp bench noise --draws 2`: each draw flips its own labels, and the row is their mean.
 #[test]
 fn noise_bench_averages_its_flip_draws() {

@@ -214,7 +214,12 @@ pub struct LearnReport {
     /// pair, or the threshold read-out pruned on the training errors); under loss selection
     /// the clauses above the threshold plus the top pair.
     pub program: String,
+    /// The best seed's threshold read-out (every clause above the threshold, and the top
+    /// pair), each clause with its marginal probability.
     pub program_probs: Vec<(String, f64)>,
+    /// Other programs that seeds named which tie with the reported one on training errors
+    /// and clause count: the training data does not choose between them (crisp selection).
+    pub ties: Vec<String>,
     pub train_loss: f64,
     pub validation_mse: f64,
     /// Mean squared validation error of the read-out program run by the Datalog engine (crisp
@@ -818,6 +823,19 @@ pub fn learn(
         solved: seeds_out[best].success && shown_check.solved(),
         engine_check: shown_check.solved(),
         program: program_text(&task.vocab, shown),
+        ties: crisp.get(best).map_or_else(Vec::new, |b| {
+            let mut t: Vec<String> = crisp
+                .iter()
+                .filter(|c| {
+                    (c.train_errors, c.clauses) == (b.train_errors, b.clauses)
+                        && c.program != b.program
+                })
+                .map(|c| c.program.clone())
+                .collect();
+            t.sort();
+            t.dedup();
+            t
+        }),
         program_probs: read
             .clauses
             .iter()

@@ -36,8 +36,38 @@ pub fn render(report: &LearnReport) -> String {
         report.config.success_mse
     ));
     s.push_str("program (clause probability):\n");
-    for (c, p) in &report.program_probs {
-        s.push_str(&format!("  {c:<50} % {p:.3}\n"));
+    let prob = |c: &str| {
+        report
+            .program_probs
+            .iter()
+            .find(|(t, _)| t == c)
+            .map(|p| p.1)
+    };
+    for c in report.program.lines() {
+        match prob(c) {
+            Some(p) => s.push_str(&format!("  {c:<50} % {p:.3}\n")),
+            None => s.push_str(&format!("  {c}\n")),
+        }
+    }
+    let left: Vec<_> = report
+        .program_probs
+        .iter()
+        .filter(|(c, _)| !report.program.lines().any(|l| l == c))
+        .collect();
+    if !left.is_empty() {
+        s.push_str("above the threshold but left out (the training errors do not need them):\n");
+        for (c, p) in left {
+            s.push_str(&format!("  {c:<50} % {p:.3}\n"));
+        }
+    }
+    if !report.ties.is_empty() {
+        s.push_str(&format!(
+            "note: {} other program(s) fit the training data as well, with as few clauses; the training data cannot choose:\n",
+            report.ties.len()
+        ));
+        for t in &report.ties {
+            s.push_str(&format!("  {}\n", t.trim_end().replace('\n', "  ")));
+        }
     }
     s.push_str(&format!(
         "engine check on every world: {}\n",
@@ -96,6 +126,7 @@ pub fn run(opts: &LearnOptions) -> Result<()> {
             "top_pair": report.top_pair,
             "top_pair_validation_mse": report.top_pair_validation_mse,
             "crisp_validation_mse": report.crisp_validation_mse,
+            "ties": report.ties,
             "backend": report.backend,
             "seconds": report.seconds,
             "engine_check": report.engine_check,
