@@ -54,10 +54,11 @@ pub struct NoiseRow {
 pub struct Scores {
     /// The soft model of the seed with the lowest training loss (the paper's protocol).
     pub dilp_mse: f64,
-    /// That seed's crisp program (the read-out with fewer training errors), run by the engine.
+    /// That seed's crisp program (its top pair or its pruned threshold read-out, whichever
+    /// makes fewer training errors), run by the engine.
     pub dilp_program_mse: f64,
     /// The crisp program of the seed chosen by `select = crisp` (fewest training errors of its
-    /// program, then lowest loss): what `dilp learn` reports.
+    /// program, then fewest clauses, then lowest loss): what `dilp learn` reports.
     pub dilp_selected_mse: f64,
     /// Trained with the `mae` loss instead (same seeds), crisp selection: the selected seed's
     /// soft model and its crisp program.
