@@ -137,3 +137,32 @@ fn bad_run_settings_are_refused_with_their_place() {
     assert!(err.contains("unknown selection `best`"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `dilp learn` shows the program it reports (the one crisp selection judged) and says when
+/// the training data leaves other programs tied with it; `--json` carries the same.
+#[test]
+fn learn_prints_its_program_and_the_ties_the_data_leaves() {
+    let dir = std::env::temp_dir().join(format!("dilp-cli-learn-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let task = "experiments/tasks/buzz.toml";
+    let (code, json, err) = dilp(&["learn", task, "--seeds", "8", "--json", "--out", out]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let program = v["program"].as_str().unwrap();
+    let ties = v["ties"].as_array().unwrap();
+    assert!(!ties.is_empty(), "{json}");
+    let (code, text, err) = dilp(&["learn", task, "--seeds", "8", "--out", out]);
+    assert_eq!(code, 0, "{err}");
+    for line in program.lines() {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    assert!(
+        text.contains(&format!(
+            "note: {} other program(s) fit the training data",
+            ties.len()
+        )),
+        "{text}"
+    );
+    assert!(dir.join("report.json").exists() && dir.join("config.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
