@@ -55,6 +55,11 @@ pub struct TaskRow {
     pub success_pct: f64,
     pub paper_pct: Option<f64>,
     pub best_solved: bool,
+    /// Other programs tied with the reported one on training errors and clause count.
+    pub ties: usize,
+    /// Whether one of those ties solves the task: the training data could not tell the
+    /// reported program from a solution (reported, never used to choose).
+    pub a_tie_solves: bool,
     pub program: String,
     pub seconds: f64,
     pub ms_per_step: f64,
@@ -93,6 +98,12 @@ pub fn run(
             success_pct: 100.0 * r.seeds_solved as f64 / r.seeds.len().max(1) as f64,
             paper_pct: paper::table3(&task.name),
             best_solved: r.solved,
+            ties: r.ties.len(),
+            a_tie_solves: r.seeds.iter().filter_map(|s| s.crisp.as_ref()).any(|c| {
+                r.ties.contains(&c.program)
+                    && c.train_errors == 0
+                    && c.validation_mse < base.success_mse
+            }),
             program: r.program.trim().replace('\n', " "),
             seconds: r.seconds,
             ms_per_step: r.ms_per_step,
@@ -100,11 +111,11 @@ pub fn run(
             peak_rss_mib: r.peak_rss_mib,
         };
         eprintln!(
-            "{:<16} {:>6.1}% (paper {:>5})  best seed solved: {:<5} {:>7.1} s",
+            "{:<16} {:>6.1}% (paper {:>5})  best seed solved: {:<11} {:>7.1} s",
             row.task,
             row.success_pct,
             row.paper_pct.map_or("-".into(), |p| format!("{p:.1}")),
-            row.best_solved,
+            solved_text(&row),
             row.seconds
         );
         rows.push(row);
@@ -123,6 +134,8 @@ fn save(rows: &[TaskRow], out: &Path) -> Result<()> {
                 format!("{:.1}", r.success_pct),
                 r.paper_pct.map_or(String::new(), |p| format!("{p:.1}")),
                 r.best_solved.to_string(),
+                r.ties.to_string(),
+                r.a_tie_solves.to_string(),
                 format!("{:.1}", r.seconds),
                 format!("{:.2}", r.ms_per_step),
                 format!("{:.1}", r.seed_steps_saved_pct),
@@ -138,6 +151,8 @@ fn save(rows: &[TaskRow], out: &Path) -> Result<()> {
             "success_pct",
             "paper_pct",
             "best_seed_solved",
+            "ties",
+            "a_tie_solves",
             "seconds",
             "ms_per_step",
             "seed_steps_saved_pct",
@@ -157,6 +172,16 @@ fn save(rows: &[TaskRow], out: &Path) -> Result<()> {
     )
 }
 
+/// `true`, `false`, or `false (tie)` when a program the training data cannot tell from the
+/// reported one solves the task.
+fn solved_text(r: &TaskRow) -> &'static str {
+    match (r.best_solved, r.a_tie_solves) {
+        (true, _) => "true",
+        (false, true) => "false (tie)",
+        (false, false) => "false",
+    }
+}
+
 pub fn render(rows: &[TaskRow]) -> String {
     let mut s = format!(
         "{:<16} {:>6} {:>9} {:>8} {:>11} {:>9} {:>9} {:>10}\n",
@@ -169,7 +194,7 @@ pub fn render(rows: &[TaskRow]) -> String {
             r.seeds,
             r.success_pct,
             r.paper_pct.map_or("-".into(), |p| format!("{p:.1}")),
-            r.best_solved,
+            solved_text(r),
             r.seconds,
             r.ms_per_step,
             r.peak_rss_mib
@@ -179,10 +204,20 @@ pub fn render(rows: &[TaskRow]) -> String {
     let ours = rows.iter().map(|r| r.success_pct).sum::<f64>() / n;
     let theirs: Vec<f64> = rows.iter().filter_map(|r| r.paper_pct).collect();
     s.push_str(&format!(
-        "mean per-seed success: dilp {ours:.1}%, paper {:.1}% (same tasks); best seed solved {}/{}\n",
+        "mean per-seed success: dilp {ours:.1}%, paper {:.1}% (same tasks); best seed solved {}/{}",
         theirs.iter().sum::<f64>() / theirs.len().max(1) as f64,
         rows.iter().filter(|r| r.best_solved).count(),
         rows.len()
     ));
+    let tied = rows
+        .iter()
+        .filter(|r| !r.best_solved && r.a_tie_solves)
+        .count();
+    if tied > 0 {
+        s.push_str(&format!(
+            " ({tied} more tied on the training data with a program that solves it)"
+        ));
+    }
+    s.push('\n');
     s
 }
