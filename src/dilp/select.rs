@@ -8,7 +8,7 @@
 //! then the lowest training loss. Neither rule looks at validation data.
 
 use super::readout::read_out;
-use crate::ilp::{check_program, program_text, ClauseSet, Task};
+use crate::ilp::{check_program, program_text, training_errors, ClauseSet, Task};
 use crate::logic::Clause;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -96,13 +96,22 @@ pub fn crisp_checks(
     seeds: usize,
     threshold: f64,
 ) -> Vec<CrispCheck> {
-    let mut seen: HashMap<String, (usize, f64)> = HashMap::new();
-    let mut score = |rules: &[Clause]| -> (String, usize, f64) {
+    // Pruning only ever asks for training errors; validation is run for the two programs a
+    // seed ends up with, to be reported.
+    let mut errors_of: HashMap<Vec<Clause>, usize> = HashMap::new();
+    let mut errors = |rules: &[Clause]| -> usize {
+        let mut key = rules.to_vec();
+        key.sort();
+        *errors_of
+            .entry(key)
+            .or_insert_with(|| training_errors(task, rules))
+    };
+    let mut validation_of: HashMap<String, f64> = HashMap::new();
+    let mut score = |rules: &[Clause], errors: usize| -> (String, usize, f64) {
         let text = program_text(&task.vocab, rules);
-        let (errors, mse) = *seen.entry(text.clone()).or_insert_with(|| {
-            let c = check_program(task, rules);
-            (c.train_errors, c.validation_mse)
-        });
+        let mse = *validation_of
+            .entry(text.clone())
+            .or_insert_with(|| check_program(task, rules).validation_mse);
         (text, errors, mse)
     };
     (0..seeds)
@@ -112,7 +121,7 @@ pub fn crisp_checks(
             by_prob.sort_by(|a, b| a.prob.total_cmp(&b.prob));
             let thresholded: Vec<Clause> = by_prob.into_iter().map(|c| c.clause).collect();
             let n = thresholded.len();
-            let pruned = prune(thresholded, |r| score(r).1);
+            let pruned = prune(thresholded, &mut errors);
             // Back in the read-out's order, so the printed program reads predicate by predicate.
             let pruned: Vec<Clause> = read
                 .rules()
@@ -120,8 +129,8 @@ pub fn crisp_checks(
                 .filter(|c| pruned.contains(c))
                 .collect();
             let top = read_out(clause_sets, probs, s, f64::INFINITY).rules();
-            let (p_text, p_err, p_mse) = score(&top);
-            let (r_text, r_err, r_mse) = score(&pruned);
+            let (p_text, p_err, p_mse) = score(&top, errors(&top));
+            let (r_text, r_err, r_mse) = score(&pruned, errors(&pruned));
             if (p_err, top.len()) <= (r_err, pruned.len()) {
                 CrispCheck {
                     program: p_text,

@@ -88,6 +88,16 @@ pub fn check_program(task: &Task, rules: &[Clause]) -> CheckReport {
     }
 }
 
+/// Misclassified examples over the training worlds alone: [`check_program`]'s `train_errors`
+/// without running the validation worlds, for searches that must not look at them.
+pub fn training_errors(task: &Task, rules: &[Clause]) -> usize {
+    task.train
+        .iter()
+        .enumerate()
+        .map(|(i, w)| check_world(task, rules, w, i, false).errors())
+        .sum()
+}
+
 fn check_world(
     task: &Task,
     rules: &[Clause],

@@ -25,7 +25,7 @@ pub struct GroundAtom {
 }
 
 /// A definite clause `head :- body.`; variables are numbered `0..var_names.len()`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Clause {
     pub head: Atom,
     pub body: Vec<Atom>,
