@@ -217,8 +217,8 @@ pub struct LearnReport {
     /// The best seed's threshold read-out (every clause above the threshold, and the top
     /// pair), each clause with its marginal probability.
     pub program_probs: Vec<(String, f64)>,
-    /// Other programs that seeds named which tie with the reported one on training errors
-    /// and clause count: the training data does not choose between them (crisp selection).
+    /// Other programs that seeds named which make as few training errors as the reported
+    /// one: the training data does not choose between them (crisp selection).
     pub ties: Vec<String>,
     pub train_loss: f64,
     pub validation_mse: f64,
@@ -826,10 +826,7 @@ pub fn learn(
         ties: crisp.get(best).map_or_else(Vec::new, |b| {
             let mut t: Vec<String> = crisp
                 .iter()
-                .filter(|c| {
-                    (c.train_errors, c.clauses) == (b.train_errors, b.clauses)
-                        && c.program != b.program
-                })
+                .filter(|c| c.train_errors == b.train_errors && c.program != b.program)
                 .map(|c| c.program.clone())
                 .collect();
             t.sort();

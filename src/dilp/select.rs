@@ -1,14 +1,13 @@
 //! Which seed a run reports. The paper keeps the seed with the lowest training loss. Under
 //! mislabelled examples that rule favours soft mixtures of clauses that hedge on the flipped
 //! labels, and a mixture is not a program. The `crisp` rule judges each seed by the program it
-//! names instead: the top pair of its weights, and the clauses above the threshold pruned
-//! while the training errors do not grow, are run by the Datalog engine on the training
-//! worlds; the seed whose better program makes the fewest training errors wins, then the one
-//! with fewer clauses (Occam: of programs the training data cannot tell apart, the shorter),
-//! then the lowest training loss. Neither rule looks at validation data.
+//! names instead: its top clause pair, and its clauses above the threshold, each pruned of the
+//! clauses the training data has no use for, are run by the Datalog engine on the training
+//! worlds; the seed whose better program makes the fewest training errors wins, the training
+//! loss breaking ties. Neither rule looks at validation data.
 
 use super::readout::read_out;
-use crate::ilp::{check_program, program_text, training_errors, ClauseSet, Task};
+use crate::ilp::{check_program, program_text, training_misses, ClauseSet, Task};
 use crate::logic::Clause;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -45,16 +44,16 @@ pub enum ReadOutKind {
     Threshold,
     /// The most probable clause pair of each predicate alone.
     TopPair,
-    /// The threshold read-out with clauses dropped, least probable first, while the training
-    /// errors did not grow.
+    /// The threshold read-out with clauses dropped, least probable first, that were idle on
+    /// the training data or did harm there.
     Pruned,
 }
 
 /// One seed's crisp program, as the engine scores it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CrispCheck {
-    /// The chosen read-out as Datalog: of the top pair and the pruned threshold read-out, the
-    /// one with fewer training errors, then fewer clauses (the top pair on a tie).
+    /// The chosen read-out as Datalog: the pruned top pair, unless the pruned threshold
+    /// read-out makes fewer training errors (or the same misses with fewer clauses).
     pub program: String,
     pub read_out: ReadOutKind,
     pub clauses: usize,
@@ -66,19 +65,24 @@ pub struct CrispCheck {
     pub rules: Vec<Clause>,
 }
 
-/// Drops clauses from `clauses` (ordered least probable first) one at a time while the
-/// training errors do not grow, until none can go. Clauses the training data cannot tell
-/// apart from their absence are what a soft model hedges with (MAE spreads weight over them);
-/// kept, they are guesses on data they were never tested on.
-fn prune(mut clauses: Vec<Clause>, mut errors: impl FnMut(&[Clause]) -> usize) -> Vec<Clause> {
-    let mut current = errors(&clauses);
+/// The training examples a program gets wrong ([`training_misses`]).
+type Misses = Vec<(usize, String)>;
+
+/// Drops clauses from `clauses` (ordered least probable first) one at a time, until none can
+/// go, where dropping one either lowers the training errors or changes no prediction on a
+/// labelled training atom. A clause that changes predictions without changing the error
+/// count stays: the data is split on it, and the weights chose it. An idle clause is what a
+/// soft model hedges with where the training data says nothing (MAE spreads weight over such
+/// clauses); kept, it is a guess on data it was never tested on.
+fn prune(mut clauses: Vec<Clause>, mut misses: impl FnMut(&[Clause]) -> Misses) -> Vec<Clause> {
+    let mut current = misses(&clauses);
     let mut i = 0;
     while i < clauses.len() {
         let mut without = clauses.clone();
         without.remove(i);
-        let e = errors(&without);
-        if e <= current {
-            (clauses, current) = (without, e);
+        let m = misses(&without);
+        if m.len() < current.len() || m == current {
+            (clauses, current) = (without, m);
             i = 0;
         } else {
             i += 1;
@@ -96,63 +100,68 @@ pub fn crisp_checks(
     seeds: usize,
     threshold: f64,
 ) -> Vec<CrispCheck> {
-    // Pruning only ever asks for training errors; validation is run for the two programs a
+    // Pruning only ever looks at the training worlds; validation is run for the program each
     // seed ends up with, to be reported.
-    let mut errors_of: HashMap<Vec<Clause>, usize> = HashMap::new();
-    let mut errors = |rules: &[Clause]| -> usize {
+    let mut misses_of: HashMap<Vec<Clause>, Misses> = HashMap::new();
+    let mut misses = |rules: &[Clause]| -> Misses {
         let mut key = rules.to_vec();
         key.sort();
-        *errors_of
+        misses_of
             .entry(key)
-            .or_insert_with(|| training_errors(task, rules))
+            .or_insert_with(|| training_misses(task, rules))
+            .clone()
     };
     let mut validation_of: HashMap<String, f64> = HashMap::new();
-    let mut score = |rules: &[Clause], errors: usize| -> (String, usize, f64) {
-        let text = program_text(&task.vocab, rules);
-        let mse = *validation_of
-            .entry(text.clone())
-            .or_insert_with(|| check_program(task, rules).validation_mse);
-        (text, errors, mse)
+    // Pruned clauses back in the read-out's order, so a program reads predicate by predicate.
+    let in_order = |kept: Vec<Clause>, order: &[Clause]| -> Vec<Clause> {
+        order.iter().filter(|c| kept.contains(c)).cloned().collect()
     };
     (0..seeds)
         .map(|s| {
             let read = read_out(clause_sets, probs, s, threshold);
+            let order = read.rules();
             let mut by_prob = read.clauses.clone();
             by_prob.sort_by(|a, b| a.prob.total_cmp(&b.prob));
-            let thresholded: Vec<Clause> = by_prob.into_iter().map(|c| c.clause).collect();
-            let n = thresholded.len();
-            let pruned = prune(thresholded, &mut errors);
-            // Back in the read-out's order, so the printed program reads predicate by predicate.
-            let pruned: Vec<Clause> = read
-                .rules()
-                .into_iter()
-                .filter(|c| pruned.contains(c))
-                .collect();
+            let least_first = |keep: &dyn Fn(&Clause) -> bool| -> Vec<Clause> {
+                by_prob
+                    .iter()
+                    .map(|c| c.clause.clone())
+                    .filter(|c| keep(c))
+                    .collect()
+            };
             let top = read_out(clause_sets, probs, s, f64::INFINITY).rules();
-            let (p_text, p_err, p_mse) = score(&top, errors(&top));
-            let (r_text, r_err, r_mse) = score(&pruned, errors(&pruned));
-            if (p_err, top.len()) <= (r_err, pruned.len()) {
-                CrispCheck {
-                    program: p_text,
-                    read_out: ReadOutKind::TopPair,
-                    clauses: top.len(),
-                    train_errors: p_err,
-                    validation_mse: p_mse,
-                    rules: top,
-                }
+            let n = order.len();
+            let pruned = in_order(prune(least_first(&|_| true), &mut misses), &order);
+            let top = in_order(
+                prune(least_first(&|c| top.contains(c)), &mut misses),
+                &order,
+            );
+            let (p_miss, r_miss) = (misses(&top), misses(&pruned));
+            // The top pair unless the pruned read-out does better on the training data, or
+            // as well with the same predictions and fewer clauses.
+            let use_pruned =
+                r_miss.len() < p_miss.len() || (r_miss == p_miss && pruned.len() < top.len());
+            let (rules, errors, kind) = if use_pruned {
+                let kind = if pruned.len() < n {
+                    ReadOutKind::Pruned
+                } else {
+                    ReadOutKind::Threshold
+                };
+                (pruned, r_miss.len(), kind)
             } else {
-                CrispCheck {
-                    program: r_text,
-                    read_out: if pruned.len() < n {
-                        ReadOutKind::Pruned
-                    } else {
-                        ReadOutKind::Threshold
-                    },
-                    clauses: pruned.len(),
-                    train_errors: r_err,
-                    validation_mse: r_mse,
-                    rules: pruned,
-                }
+                (top, p_miss.len(), ReadOutKind::TopPair)
+            };
+            let program = program_text(&task.vocab, &rules);
+            let validation_mse = *validation_of
+                .entry(program.clone())
+                .or_insert_with(|| check_program(task, &rules).validation_mse);
+            CrispCheck {
+                program,
+                read_out: kind,
+                clauses: rules.len(),
+                train_errors: errors,
+                validation_mse,
+                rules,
             }
         })
         .collect()
@@ -165,9 +174,9 @@ pub fn choose(selection: Selection, losses: &[f64], crisp: &[CrispCheck]) -> usi
     match selection {
         Selection::Loss => seeds.min_by(by_loss),
         Selection::Crisp if crisp.len() == losses.len() => seeds.min_by(|a, b| {
-            let key = |c: &CrispCheck| (c.train_errors, c.clauses);
-            key(&crisp[*a])
-                .cmp(&key(&crisp[*b]))
+            crisp[*a]
+                .train_errors
+                .cmp(&crisp[*b].train_errors)
                 .then_with(|| by_loss(a, b))
         }),
         Selection::Crisp => seeds.min_by(by_loss),
@@ -199,18 +208,19 @@ mod tests {
     fn crisp_prefers_fewer_errors_then_lower_loss() {
         let crisp = [check(2, 2), check(1, 2), check(1, 2)];
         assert_eq!(choose(Selection::Crisp, &[0.01, 0.5, 0.4], &crisp), 2);
-        // Fewer clauses break a tie in errors before the loss does.
+        // Clause counts do not enter: the loss breaks a tie in errors.
         let crisp = [check(1, 3), check(1, 2), check(2, 1)];
-        assert_eq!(choose(Selection::Crisp, &[0.01, 0.5, 0.4], &crisp), 1);
+        assert_eq!(choose(Selection::Crisp, &[0.01, 0.5, 0.4], &crisp), 0);
         // Without crisp checks it falls back to the loss.
         assert_eq!(choose(Selection::Crisp, &[0.01, 0.5, 0.4], &[]), 0);
     }
 
     #[test]
-    fn prune_drops_what_the_errors_do_not_need() {
+    fn prune_drops_idle_and_harmful_clauses_only() {
         use crate::logic::{Atom, PredId, Term, VarId};
-        // Stand-in clauses told apart by their head predicate; "errors" is how many of the
-        // needed ones (0 and 2) are missing plus one for clause 3, which does harm.
+        // Stand-in clauses told apart by their head predicate. Clauses 0 and 2 are needed
+        // (without either, an example is missed), clause 3 does harm, clause 1 changes
+        // nothing, and clause 4 trades one miss for another: it stays.
         let c = |p: u32| Clause {
             head: Atom {
                 pred: PredId(p),
@@ -219,12 +229,25 @@ mod tests {
             body: vec![],
             var_names: vec!["X".into()],
         };
-        let errors = |r: &[Clause]| {
+        let misses = |r: &[Clause]| {
             let has = |p| r.contains(&c(p));
-            usize::from(!has(0)) + usize::from(!has(2)) + usize::from(has(3))
+            let mut m = Vec::new();
+            for (p, wrong_when_present, atom) in [
+                (0, false, "a0"),
+                (2, false, "a2"),
+                (3, true, "b3"),
+                (4, true, "x"),
+                (4, false, "y"),
+            ] {
+                if has(p) == wrong_when_present {
+                    m.push((0, atom.to_string()));
+                }
+            }
+            m.sort();
+            m
         };
-        let kept = prune(vec![c(3), c(1), c(0), c(2), c(4)], errors);
-        assert_eq!(kept, vec![c(0), c(2)]);
+        let kept = prune(vec![c(3), c(1), c(0), c(2), c(4)], misses);
+        assert_eq!(kept, vec![c(0), c(2), c(4)]);
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub fn render(report: &LearnReport) -> String {
     }
     if !report.ties.is_empty() {
         s.push_str(&format!(
-            "note: {} other program(s) fit the training data as well, with as few clauses; the training data cannot choose:\n",
+            "note: {} other program(s) fit the training data as well; the training data cannot choose:\n",
             report.ties.len()
         ));
         for t in &report.ties {

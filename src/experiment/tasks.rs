@@ -55,7 +55,7 @@ pub struct TaskRow {
     pub success_pct: f64,
     pub paper_pct: Option<f64>,
     pub best_solved: bool,
-    /// Other programs tied with the reported one on training errors and clause count.
+    /// Other programs that make as few training errors as the reported one.
     pub ties: usize,
     /// Whether one of those ties solves the task: the training data could not tell the
     /// reported program from a solution (reported, never used to choose).

@@ -88,14 +88,19 @@ pub fn check_program(task: &Task, rules: &[Clause]) -> CheckReport {
     }
 }
 
-/// Misclassified examples over the training worlds alone: [`check_program`]'s `train_errors`
-/// without running the validation worlds, for searches that must not look at them.
-pub fn training_errors(task: &Task, rules: &[Clause]) -> usize {
-    task.train
-        .iter()
-        .enumerate()
-        .map(|(i, w)| check_world(task, rules, w, i, false).errors())
-        .sum()
+/// The training examples a program gets wrong, as `(world, atom)` pairs in a fixed order:
+/// [`check_program`]'s training half, without running the validation worlds, for searches
+/// that must not look at them. With the labels fixed, two programs with the same list make
+/// the same prediction on every labelled training atom.
+pub fn training_misses(task: &Task, rules: &[Clause]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, w) in task.train.iter().enumerate() {
+        let c = check_world(task, rules, w, i, false);
+        out.extend(c.false_positives.into_iter().map(|a| (i, a)));
+        out.extend(c.false_negatives.into_iter().map(|a| (i, a)));
+    }
+    out.sort();
+    out
 }
 
 fn check_world(

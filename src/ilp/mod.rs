@@ -15,7 +15,7 @@ pub mod ground;
 pub mod task;
 mod taskfile;
 
-pub use check::{check_program, program_text, training_errors, CheckReport, WorldCheck};
+pub use check::{check_program, program_text, training_misses, CheckReport, WorldCheck};
 pub use clausegen::{describe_clauses, generate_all, generate_clauses, ClauseSet};
 pub use ground::{
     all_atoms, background_ids, background_valuation, examples, index_pairs, Examples, GroundIndex,
