@@ -65,8 +65,15 @@ pub fn render(report: &LearnReport) -> String {
             "note: {} other program(s) fit the training data as well; the training data cannot choose:\n",
             report.ties.len()
         ));
-        for t in &report.ties {
+        const SHOWN: usize = 5;
+        for t in report.ties.iter().take(SHOWN) {
             s.push_str(&format!("  {}\n", t.trim_end().replace('\n', "  ")));
+        }
+        if report.ties.len() > SHOWN {
+            s.push_str(&format!(
+                "  … and {} more (all in report.json)\n",
+                report.ties.len() - SHOWN
+            ));
         }
     }
     s.push_str(&format!(
