@@ -179,6 +179,10 @@ pub enum BenchCommand {
         /// Seed of the first flip draw and of the first ∂ILP initialisation.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Train nothing: merge these earlier runs' table4.json files (comma-separated; a
+        /// later file wins on the same task and ρ) and write the table, CSV and plots.
+        #[arg(long)]
+        from: Option<String>,
         #[arg(long)]
         only: Option<String>,
         #[arg(long, default_value = "experiments/tasks")]

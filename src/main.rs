@@ -262,8 +262,17 @@ fn bench(which: cli::BenchCommand) -> Result<()> {
             rho,
             draws,
             seed,
+            from,
             init_std,
         } => {
+            if let Some(files) = from {
+                let files: Vec<PathBuf> =
+                    files.split(',').map(|f| PathBuf::from(f.trim())).collect();
+                let (_, table) =
+                    noise::merge(&files, &out.unwrap_or_else(|| results.join("table4")))?;
+                print!("{table}");
+                return Ok(());
+            }
             anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
             anyhow::ensure!(draws > 0, "--draws must be at least 1");
             let cfg = LearnConfig {

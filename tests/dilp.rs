@@ -356,6 +356,16 @@ fn noise_bench_averages_its_flip_draws() {
     assert_eq!(header[3], "draws");
     assert_eq!(csv.lines().nth(1).unwrap().split(',').nth(3), Some("2"));
     assert!(out.join("noise_connectedness.png").exists());
+    // Merging a run with itself keeps one row per task and ρ; a file that is no table names
+    // itself in the error.
+    let json = out.join("table4.json");
+    let merged = out.join("merged");
+    let (m, _) = dilp::experiment::noise::merge(&[json.clone(), json.clone()], &merged).unwrap();
+    assert_eq!((m.len(), m[0].per_draw.len()), (1, 2));
+    assert!(merged.join("table4.csv").exists());
+    let bad = out.join("table4.csv");
+    let err = dilp::experiment::noise::merge(std::slice::from_ref(&bad), &merged).unwrap_err();
+    assert!(err.to_string().contains(&*bad.to_string_lossy()), "{err}");
     std::fs::remove_dir_all(&out).ok();
 }
 

@@ -16,13 +16,13 @@
 use super::paper;
 use super::tasks::task_files;
 use crate::dilp::{learn, LearnConfig, Loss, Selection};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ilp::{check_program, load_task, Task};
 use crate::report::files::{write_csv, write_json};
 use crate::report::plot::{lines, Series};
 use crate::report::progress::LearnBar;
 use crate::sat::{synthesise, SynthConfig};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const TASKS: [&str; 6] = [
     "predecessor",
@@ -34,7 +34,7 @@ pub const TASKS: [&str; 6] = [
 ];
 
 /// One row of Table 4: a task at one ρ, every figure the mean over `draws` flip draws.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NoiseRow {
     pub task: String,
     pub rho: f64,
@@ -50,7 +50,7 @@ pub struct NoiseRow {
 }
 
 /// Mean squared validation errors of every method on one flip draw (or their means).
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Scores {
     /// The soft model of the seed with the lowest training loss (the paper's protocol).
     pub dilp_mse: f64,
@@ -249,6 +249,36 @@ fn one_draw(
         sat_exact_found: exact.satisfiable,
         sat_tolerant_mse: tolerant.validation_mse.unwrap_or(none),
     })
+}
+
+/// Merges the rows of earlier runs' `table4.json` files (a later file wins on the same task
+/// and ρ), in task and ρ order, and writes the table, CSV and plots to `out` without training:
+/// for a table run in pieces.
+pub fn merge(files: &[PathBuf], out: &Path) -> Result<(Vec<NoiseRow>, String)> {
+    let mut rows: Vec<NoiseRow> = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+        let these: Vec<NoiseRow> = serde_json::from_str(&text).map_err(|e| Error::Data {
+            path: f.clone(),
+            msg: format!(
+                "line {}, column {}: not a table4.json of `dilp bench noise`: {e}",
+                e.line(),
+                e.column()
+            ),
+        })?;
+        for r in these {
+            rows.retain(|o| !(o.task == r.task && o.rho == r.rho));
+            rows.push(r);
+        }
+    }
+    let rank = |t: &str| TASKS.iter().position(|x| *x == t).unwrap_or(TASKS.len());
+    rows.sort_by(|a, b| {
+        (rank(&a.task), &a.task)
+            .cmp(&(rank(&b.task), &b.task))
+            .then(a.rho.total_cmp(&b.rho))
+    });
+    save(&rows, out)?;
+    Ok((rows.clone(), render(&rows)))
 }
 
 fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
