@@ -55,7 +55,7 @@ pub fn render(report: &LearnReport) -> String {
         .filter(|(c, _)| !report.program.lines().any(|l| l == c))
         .collect();
     if !left.is_empty() {
-        s.push_str("above the threshold but left out (the training errors do not need them):\n");
+        s.push_str("above the threshold, not in the reported program (see --select):\n");
         for (c, p) in left {
             s.push_str(&format!("  {c:<50} % {p:.3}\n"));
         }
