@@ -70,6 +70,15 @@ background = "edge(e,f). edge(f,g). edge(h,h). edge(g,e)."
 positive = "target(e,f). target(f,e). target(f,g). target(g,f). target(h,h). target(g,e). target(e,g)."
 "#;
 
+fn tasks_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks")
+}
+
+/// One of the 20 benchmark task files, by name.
+fn benchmark_task(name: &str) -> Task {
+    dilp::ilp::load_task(&tasks_dir().join(format!("{name}.toml"))).unwrap()
+}
+
 fn floats(t: &Tensor) -> Vec<f64> {
     Vec::<f64>::try_from(&t.to_kind(Kind::Double).reshape([-1])).unwrap()
 }
@@ -227,8 +236,7 @@ fn learns_predecessor_and_undirected_edge() {
 /// program (the transitive closure, 2 training errors), and crisp selection reports it.
 #[test]
 fn mae_loss_learns_through_flipped_labels() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
-    let clean = dilp::ilp::load_task(&dir.join("connectedness.toml")).unwrap();
+    let clean = benchmark_task("connectedness");
     let task = clean.with_flipped_labels(0.1, 0);
     let cfg = LearnConfig {
         seeds: 8,
@@ -264,8 +272,7 @@ fn mae_loss_learns_through_flipped_labels() {
 /// reports a program of one clause per template that generalises.
 #[test]
 fn crisp_selection_prunes_clauses_the_training_data_does_not_need() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
-    let clean = dilp::ilp::load_task(&dir.join("connectedness.toml")).unwrap();
+    let clean = benchmark_task("connectedness");
     let task = clean.with_flipped_labels(0.1, 3);
     let cfg = LearnConfig {
         seeds: 8,
@@ -298,8 +305,7 @@ fn crisp_selection_prunes_clauses_the_training_data_does_not_need() {
 /// and they do disagree beyond the training world.
 #[test]
 fn ties_the_training_data_cannot_break_are_reported() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
-    let task = dilp::ilp::load_task(&dir.join("buzz.toml")).unwrap();
+    let task = benchmark_task("buzz");
     let r = learn(
         &task,
         &LearnConfig {
@@ -328,7 +334,7 @@ fn ties_the_training_data_cannot_break_are_reported() {
 /// `dilp bench noise --draws 2`: each draw flips its own labels, and the row is their mean.
 #[test]
 fn noise_bench_averages_its_flip_draws() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
+    let dir = tasks_dir();
     let out = std::env::temp_dir().join(format!("dilp-noise-{}", std::process::id()));
     let cfg = LearnConfig {
         seeds: 4,
@@ -398,7 +404,6 @@ fn same_seed_same_program_and_loss() {
 /// The fast grid path equals the paper's equations, computed literally, on random weights.
 #[test]
 fn fast_path_equals_reference_on_random_weights() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tasks");
     for name in [
         "even_succ2",
         "less_than",
@@ -406,7 +411,7 @@ fn fast_path_equals_reference_on_random_weights() {
         "cyclic",
         "adjacent_to_red",
     ] {
-        let task = dilp::ilp::load_task(&dir.join(format!("{name}.toml"))).unwrap();
+        let task = benchmark_task(name);
         let compiled = CompiledTask::new(&task, Device::Cpu);
         let w = RuleWeights::init(&compiled.weight_shapes(), 3, 11, 1.0, Device::Cpu);
         let probs = w.probs();

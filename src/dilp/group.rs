@@ -113,8 +113,8 @@ impl LaneGroup {
         forward(world, &probs, amalg, &mut self.tape);
     }
 
-    /// The mean BCE per lane over examples `pick` of `world`, leaving `∂loss/∂weights` in the
-    /// group's gradients.
+    /// The mean loss (`objective`) per lane over examples `pick` of `world`, leaving
+    /// `∂loss/∂weights` in the group's gradients.
     pub fn gradient(
         &mut self,
         world: &SparseWorld,

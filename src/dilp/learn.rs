@@ -807,21 +807,24 @@ pub fn learn(
     let top = read_out(&compiled.clause_sets, &probs, best, f64::INFINITY).rules();
     let top_check = check_program(task, &top);
     let seeds_solved = seeds_out.iter().filter(|s| s.success).count();
-    // Under crisp selection the reported program is the one that selection judged.
-    let judged = crisp
-        .get(best)
-        .map(|c| (check_program(task, &c.rules), &c.rules));
-    let (shown, shown_check) = match &judged {
-        Some((c, r)) => (*r, c),
-        None => (&rules, &check),
+    // Under crisp selection the reported program is the one that selection judged, and its
+    // engine verdict is the one crisp selection already took.
+    let judged = crisp.get(best);
+    let (shown, shown_passes, shown_mse) = match judged {
+        Some(c) => (
+            &c.rules,
+            c.train_errors == 0 && c.validation_mse == 0.0,
+            c.validation_mse,
+        ),
+        None => (&rules, check.solved(), check.validation_mse),
     };
     Ok(LearnReport {
         task: task.name.clone(),
         config: cfg.clone(),
         best_seed: cfg.seed + best as u64,
         seeds_solved,
-        solved: seeds_out[best].success && shown_check.solved(),
-        engine_check: shown_check.solved(),
+        solved: seeds_out[best].success && shown_passes,
+        engine_check: shown_passes,
         program: program_text(&task.vocab, shown),
         ties: crisp.get(best).map_or_else(Vec::new, |b| {
             let mut t: Vec<String> = crisp
@@ -840,11 +843,11 @@ pub fn learn(
             .collect(),
         train_loss: losses[best],
         validation_mse: mses[best],
-        program_validation_mse: shown_check.validation_mse,
+        program_validation_mse: shown_mse,
         top_pair: program_text(&task.vocab, &top),
         top_pair_validation_mse: top_check.validation_mse,
-        crisp_validation_mse: match &judged {
-            Some((c, _)) => c.validation_mse,
+        crisp_validation_mse: match judged {
+            Some(c) => c.validation_mse,
             None if top_check.train_errors < check.train_errors => top_check.validation_mse,
             None => check.validation_mse,
         },

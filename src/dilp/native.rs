@@ -73,14 +73,14 @@ impl SeedSlot {
     }
 
     /// One training step (number `t`, from 1) on examples `pick` of `world`; returns the
-    /// mini-batch's mean BCE.
+    /// mini-batch's mean loss (`cfg.loss`).
     pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig, t: i32) -> f64 {
         let loss = self.gradient(world, pick, cfg.amalgamation, cfg.loss);
         self.update(cfg, t);
         loss
     }
 
-    /// The mean BCE over examples `pick` of `world`, leaving `∂loss/∂weights` in
+    /// The mean loss (`objective`) over examples `pick` of `world`, leaving `∂loss/∂weights` in
     /// [`SeedSlot::grads`].
     pub fn gradient(
         &mut self,
