@@ -3,7 +3,7 @@
 //! per-seed [`SeedSlot`]s so that seeds can leave (early stopping) and the rest be regrouped.
 
 use super::lanes::{backward, forward, LaneTape, L, V, ZERO};
-use super::learn::{LearnConfig, Optimizer};
+use super::optim::{Optimizer, StepSettings};
 use super::native::{Metric, SeedSlot};
 use super::{Amalgamation, Loss};
 use crate::dilp::kernel::SparseWorld;
@@ -168,8 +168,8 @@ impl LaneGroup {
         self.grads.iter().map(|v| lane(v, l)).collect()
     }
 
-    fn update(&mut self, cfg: &LearnConfig, t: i32) {
-        let lr = cfg.lr as f32;
+    fn update(&mut self, cfg: &StepSettings, t: i32) {
+        let lr = cfg.lr;
         for i in 0..self.weights.len() {
             let (w, g) = (&mut self.weights[i], &self.grads[i]);
             let (m1, m2) = (&mut self.first[i], &mut self.second[i]);
@@ -204,11 +204,12 @@ impl LaneGroup {
         &mut self,
         world: &SparseWorld,
         pick: &[usize],
-        cfg: &LearnConfig,
+        cfg: &StepSettings,
         t: i32,
     ) -> Vec<f64> {
+        let cfg = *cfg;
         let loss = self.gradient(world, pick, cfg.amalgamation, cfg.loss);
-        self.update(cfg, t);
+        self.update(&cfg, t);
         loss[..self.lanes].to_vec()
     }
 

@@ -13,23 +13,14 @@ use super::native::{Metric, NativeTrainer, SeedSlot};
 use super::readout::{read_out, ReadOut};
 use super::select::{choose, crisp_checks, CrispCheck, Selection};
 use super::weights::RuleWeights;
-use super::{Amalgamation, Loss, TNorm};
+pub use super::optim::{Loss, Optimizer, StepSettings};
+use super::{Amalgamation, TNorm};
 use crate::error::{Error, Result};
 use crate::ilp::{check_program, program_text, Task};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Optimizer {
-    /// TensorFlow 1's RMSProp (decay 0.9, mean square initialised to 1, ε = 1e-10), which the paper used.
-    #[default]
-    Rmsprop,
-    /// Adam (β = 0.9, 0.999; ε = 1e-8).
-    Adam,
-}
 
 /// Which implementation trains the rule weights. Both compute the same model and the same
 /// gradients (a test holds them together); they differ in speed.
@@ -163,6 +154,17 @@ impl Default for LearnConfig {
             backend: Backend::Auto,
             select: Selection::Crisp,
             loss: Loss::Bce,
+        }
+    }
+}
+
+impl From<&LearnConfig> for StepSettings {
+    fn from(cfg: &LearnConfig) -> Self {
+        StepSettings {
+            amalgamation: cfg.amalgamation,
+            loss: cfg.loss,
+            optimizer: cfg.optimizer,
+            lr: cfg.lr as f32,
         }
     }
 }

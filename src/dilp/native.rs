@@ -6,7 +6,7 @@
 use super::group::LaneGroup;
 use super::kernel::{backward, forward, SparseWorld, Tape};
 use super::lanes::L;
-use super::learn::{LearnConfig, Optimizer};
+use super::optim::{Optimizer, StepSettings};
 use super::{Amalgamation, Loss};
 
 /// One initialisation: per predicate, weights, softmax, gradient and optimiser moments.
@@ -74,9 +74,10 @@ impl SeedSlot {
 
     /// One training step (number `t`, from 1) on examples `pick` of `world`; returns the
     /// mini-batch's mean loss (`cfg.loss`).
-    pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig, t: i32) -> f64 {
+    pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: impl Into<StepSettings>, t: i32) -> f64 {
+        let cfg = cfg.into();
         let loss = self.gradient(world, pick, cfg.amalgamation, cfg.loss);
-        self.update(cfg, t);
+        self.update(&cfg, t);
         loss
     }
 
@@ -125,8 +126,8 @@ impl SeedSlot {
         &self.grads
     }
 
-    fn update(&mut self, cfg: &LearnConfig, t: i32) {
-        let lr = cfg.lr as f32;
+    fn update(&mut self, cfg: &StepSettings, t: i32) {
+        let lr = cfg.lr;
         for i in 0..self.weights.len() {
             let (w, g) = (&mut self.weights[i], &self.grads[i]);
             let (m1, m2) = (&mut self.first[i], &mut self.second[i]);
@@ -205,10 +206,16 @@ impl NativeTrainer {
     }
 
     /// One step for every seed on the same examples; returns each seed's mini-batch loss.
-    pub fn step(&mut self, world: &SparseWorld, pick: &[usize], cfg: &LearnConfig) -> Vec<f64> {
+    pub fn step(
+        &mut self,
+        world: &SparseWorld,
+        pick: &[usize],
+        cfg: impl Into<StepSettings>,
+    ) -> Vec<f64> {
+        let cfg = cfg.into();
         self.t += 1;
         let t = self.t;
-        self.each(|g| g.step(world, pick, cfg, t))
+        self.each(|g| g.step(world, pick, &cfg, t))
     }
 
     /// `metric` for every seed over every example of `worlds`.
