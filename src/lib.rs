@@ -8,7 +8,6 @@
 //! run; every program a learner returns goes through the Datalog engine before it is reported.
 
 pub mod datalog;
-#[cfg(feature = "torch")]
 pub mod dilp;
 pub mod error;
 #[cfg(feature = "torch")]

@@ -624,11 +624,11 @@ pub fn learn(
     // about two steps' worth are alive at once.
     let estimate = if let Some((train, validation)) = &sparse {
         // One tape per group of seeds, reused between steps.
-        let groups = seeds.div_ceil(super::lanes::L) as f64;
+        let groups = seeds.div_ceil(super::native::L) as f64;
         train
             .iter()
             .chain(validation)
-            .map(|w| super::lanes::tape_bytes(w) * groups + w.compiled_bytes())
+            .map(|w| super::native::tape_bytes(w) * groups + w.compiled_bytes())
             .fold(0.0, f64::max)
     } else {
         compiled

@@ -6,28 +6,44 @@
 //! task (each row its own rule weights), or data items (MNIST image pairs) sharing one set of
 //! weights (weights of batch 1 broadcast).
 
+#[cfg(feature = "torch")]
 pub mod compile;
+#[cfg(feature = "torch")]
 pub mod grid;
-pub mod group;
+#[cfg(feature = "torch")]
 pub mod infer;
 pub mod kernel;
-pub mod lanes;
+pub mod lane;
+#[cfg(feature = "torch")]
 pub mod learn;
+#[cfg(feature = "torch")]
 pub mod memory;
 pub mod native;
 pub mod optim;
+#[cfg(feature = "torch")]
 pub mod readout;
+#[cfg(feature = "torch")]
 pub mod reference;
+pub mod seeds;
+#[cfg(feature = "torch")]
 pub mod select;
+pub mod sparse;
+#[cfg(feature = "torch")]
 pub mod weights;
 
+#[cfg(feature = "torch")]
 pub use compile::{CompiledPred, CompiledTask, CompiledWorld};
+#[cfg(feature = "torch")]
 pub use grid::TemplateGrid;
+#[cfg(feature = "torch")]
 pub use infer::{infer, InferOptions};
+#[cfg(feature = "torch")]
 pub use learn::{learn, Backend, LearnConfig, LearnObserver, LearnReport, Progress};
 pub use optim::{Loss, Optimizer, StepSettings};
+#[cfg(feature = "torch")]
 pub use select::Selection;
 
+#[cfg(feature = "torch")]
 pub use weights::RuleWeights;
 
 use serde::{Deserialize, Serialize};
@@ -81,6 +97,7 @@ impl std::str::FromStr for Amalgamation {
     }
 }
 
+#[cfg(feature = "torch")]
 /// Parses `cpu`, `cuda`, `cuda:N` or `auto` (CUDA when available).
 pub fn parse_device(s: &str) -> Result<tch::Device, String> {
     match s {

@@ -2,6 +2,7 @@
 //! optimiser and its learning rate, and the amalgamation. A leaf module: [`super::learn`]
 //! builds [`StepSettings`] from its config, and the kernels never see the config itself.
 
+use super::lane::Lane;
 use super::Amalgamation;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,39 @@ impl std::str::FromStr for Optimizer {
             "rmsprop" => Ok(Optimizer::Rmsprop),
             "adam" => Ok(Optimizer::Adam),
             _ => Err(format!("unknown optimizer `{s}` (rmsprop, adam)")),
+        }
+    }
+}
+
+impl Optimizer {
+    /// The second moment's starting value: TensorFlow 1's RMSProp starts its mean square at 1.
+    pub fn second_moment_init(self) -> f32 {
+        match self {
+            Optimizer::Rmsprop => 1.0,
+            Optimizer::Adam => 0.0,
+        }
+    }
+
+    /// One update of weights `w` by gradient `g` at step `t` (from 1), with first and second
+    /// moments `m1` and `m2` (RMSProp uses only the second).
+    pub fn update<V: Lane>(self, lr: f32, t: i32, w: &mut [V], g: &[V], m1: &mut [V], m2: &mut [V]) {
+        let s = V::splat;
+        match self {
+            Optimizer::Rmsprop => {
+                for ((w, &g), v) in w.iter_mut().zip(g).zip(m2.iter_mut()) {
+                    *v = *v * s(0.9) + g * g * s(0.1);
+                    *w -= g * s(lr) / (*v + s(1e-10)).sqrt();
+                }
+            }
+            Optimizer::Adam => {
+                let c1 = s(1.0 - 0.9f32.powi(t));
+                let c2 = s(1.0 - 0.999f32.powi(t));
+                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m1.iter_mut()).zip(m2.iter_mut()) {
+                    *m = *m * s(0.9) + g * s(0.1);
+                    *v = *v * s(0.999) + g * g * s(0.001);
+                    *w -= (*m / c1) * s(lr) / ((*v / c2).sqrt() + s(1e-8));
+                }
+            }
         }
     }
 }
