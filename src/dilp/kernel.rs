@@ -91,14 +91,7 @@ fn all_pair_sums<V: Lane>(world: &SparseWorld, probs: &[&[V]]) -> Vec<Vec<V>> {
 /// `Σ_jk p[j,k] · max(f1[h,j], f2[h,k])` for every head `h`. Only clauses active at `h` are
 /// visited: a clause that is 0 at `h` contributes the other side's value times its row (or
 /// column) mass, which the pair sums give without a loop.
-fn mix<V: Lane>(
-    p: &[V],
-    sums: &[V],
-    pred: &SparsePred,
-    f1: &[V],
-    f2: Option<&[V]>,
-    out: &mut [V],
-) {
+fn mix<V: Lane>(p: &[V], sums: &[V], pred: &SparsePred, f1: &[V], f2: Option<&[V]>, out: &mut [V]) {
     let k2 = pred.k2;
     let (rows, cols) = sums.split_at(pred.k1);
     let mut col: Vec<V> = Vec::new();

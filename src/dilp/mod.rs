@@ -1,10 +1,14 @@
-//! ∂ILP on LibTorch: valuations as tensors, clauses as gather → t-norm → max over groundings,
-//! a softmax over clause pairs per predicate, amalgamation, T unrolled steps, training by
+//! ∂ILP: valuations of ground atoms, clauses as gather → t-norm → max over groundings, a
+//! softmax over clause pairs per predicate, amalgamation, T unrolled steps, training by
 //! gradient descent, and read-out of a Datalog program that the engine then checks.
 //!
-//! Everything carries a leading batch dimension `B`: independent seeds when learning a symbolic
-//! task (each row its own rule weights), or data items (MNIST image pairs) sharing one set of
-//! weights (weights of batch 1 broadcast).
+//! Two implementations compute the same model. The CPU kernel ([`kernel`] on a [`sparse`]
+//! world, generic over the [`lane`] type so one seed or eight run the same code; [`seeds`],
+//! [`native`]) needs no tensor library and is what [`learn`] uses by default. The LibTorch path
+//! ([`compile`], [`grid`], [`infer`], feature `torch`) runs any t-norm on any device and carries
+//! a leading batch dimension `B`: independent seeds, or data items (MNIST image pairs) sharing
+//! one set of weights. [`reference`] is a plain re-implementation of the paper kept as an
+//! oracle for both.
 
 #[cfg(feature = "torch")]
 pub mod compile;
@@ -14,21 +18,16 @@ pub mod grid;
 pub mod infer;
 pub mod kernel;
 pub mod lane;
-#[cfg(feature = "torch")]
 pub mod learn;
-#[cfg(feature = "torch")]
 pub mod memory;
 pub mod native;
 pub mod optim;
-#[cfg(feature = "torch")]
 pub mod readout;
 #[cfg(feature = "torch")]
 pub mod reference;
 pub mod seeds;
-#[cfg(feature = "torch")]
 pub mod select;
 pub mod sparse;
-#[cfg(feature = "torch")]
 pub mod weights;
 
 #[cfg(feature = "torch")]
@@ -37,14 +36,13 @@ pub use compile::{CompiledPred, CompiledTask, CompiledWorld};
 pub use grid::TemplateGrid;
 #[cfg(feature = "torch")]
 pub use infer::{infer, InferOptions};
-#[cfg(feature = "torch")]
 pub use learn::{learn, Backend, LearnConfig, LearnObserver, LearnReport, Progress};
 pub use optim::{Loss, Optimizer, StepSettings};
-#[cfg(feature = "torch")]
 pub use select::Selection;
 
 #[cfg(feature = "torch")]
 pub use weights::RuleWeights;
+pub use weights::SeedWeights;
 
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +93,26 @@ impl std::str::FromStr for Amalgamation {
             _ => Err(format!("unknown amalgamation `{s}` (prob-sum, max)")),
         }
     }
+}
+
+/// Where tensors live: LibTorch's device type, or (built without LibTorch) the CPU alone.
+#[cfg(feature = "torch")]
+pub use tch::Device;
+
+/// Where tensors live; built without LibTorch, only the CPU.
+#[cfg(not(feature = "torch"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+}
+
+/// Threads the CPU work may use: LibTorch's setting, or (without it) the available cores.
+pub fn num_threads() -> usize {
+    #[cfg(feature = "torch")]
+    let n = usize::try_from(tch::get_num_threads()).unwrap_or(1);
+    #[cfg(not(feature = "torch"))]
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    n.max(1)
 }
 
 #[cfg(feature = "torch")]

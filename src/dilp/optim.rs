@@ -39,7 +39,15 @@ impl Optimizer {
 
     /// One update of weights `w` by gradient `g` at step `t` (from 1), with first and second
     /// moments `m1` and `m2` (RMSProp uses only the second).
-    pub fn update<V: Lane>(self, lr: f32, t: i32, w: &mut [V], g: &[V], m1: &mut [V], m2: &mut [V]) {
+    pub fn update<V: Lane>(
+        self,
+        lr: f32,
+        t: i32,
+        w: &mut [V],
+        g: &[V],
+        m1: &mut [V],
+        m2: &mut [V],
+    ) {
         let s = V::splat;
         match self {
             Optimizer::Rmsprop => {

@@ -63,6 +63,18 @@ impl LaneGroup {
     }
 }
 
+/// Softmax of `w` over the whole matrix into `p`: one seed's weights to its distribution over
+/// clause pairs, lane by lane.
+pub fn softmax<V: Lane>(w: &[V], p: &mut [V]) {
+    let m = w.iter().fold(V::splat(f32::NEG_INFINITY), |m, &x| m.max(x));
+    let mut z = V::ZERO;
+    for (q, &x) in p.iter_mut().zip(w) {
+        *q = (x - m).map(f32::exp);
+        z += *q;
+    }
+    p.iter_mut().for_each(|q| *q = *q / z);
+}
+
 /// Lane `l` of every value, per predicate.
 fn lane_of<V: Lane>(field: &[Vec<V>], l: usize) -> Vec<Vec<f32>> {
     field
@@ -132,16 +144,9 @@ impl<V: Lane> Seeds<V> {
         lane_of(&self.weights, l)
     }
 
-    /// Softmax over each whole matrix.
     fn softmax(&mut self) {
         for (w, p) in self.weights.iter().zip(self.probs.iter_mut()) {
-            let m = w.iter().fold(V::splat(f32::NEG_INFINITY), |m, &x| m.max(x));
-            let mut z = V::ZERO;
-            for (q, &x) in p.iter_mut().zip(w) {
-                *q = (x - m).map(f32::exp);
-                z += *q;
-            }
-            p.iter_mut().for_each(|q| *q = *q / z);
+            softmax(w, p);
         }
     }
 

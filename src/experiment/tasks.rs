@@ -72,7 +72,7 @@ pub fn run(
     dir: &Path,
     only: Option<&str>,
     base: &LearnConfig,
-    device: tch::Device,
+    device: crate::dilp::Device,
     out: &Path,
 ) -> Result<(Vec<TaskRow>, String)> {
     let files = task_files(dir, only)?;
