@@ -115,8 +115,8 @@ pub fn num_threads() -> usize {
     n.max(1)
 }
 
-#[cfg(feature = "torch")]
 /// Parses `cpu`, `cuda`, `cuda:N` or `auto` (CUDA when available).
+#[cfg(feature = "torch")]
 pub fn parse_device(s: &str) -> Result<tch::Device, String> {
     match s {
         "auto" => Ok(tch::Device::cuda_if_available()),
@@ -127,5 +127,16 @@ pub fn parse_device(s: &str) -> Result<tch::Device, String> {
             .and_then(|n| n.parse().ok())
             .map(tch::Device::Cuda)
             .ok_or_else(|| format!("unknown device `{s}` (auto, cpu, cuda, cuda:N)")),
+    }
+}
+
+/// Parses `cpu` or `auto`: built without LibTorch, the CPU is the only device.
+#[cfg(not(feature = "torch"))]
+pub fn parse_device(s: &str) -> Result<Device, String> {
+    match s {
+        "auto" | "cpu" => Ok(Device::Cpu),
+        _ => Err(format!(
+            "device `{s}` needs LibTorch, and this build has none (auto, cpu)"
+        )),
     }
 }
