@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Evaluate a Datalog file and print its least model (or a query's answers), sorted.
@@ -49,7 +51,6 @@ pub enum Command {
         json: bool,
     },
     /// Learn a task with ∂ILP.
-    #[cfg(feature = "torch")]
     Learn(LearnArgs),
     /// Experiments and benchmarks that print figures and write CSV and plots.
     #[cfg(feature = "torch")]
@@ -334,7 +335,6 @@ pub struct MnistSweepArgs {
     pub out: PathBuf,
 }
 
-#[cfg(feature = "torch")]
 impl LearnArgs {
     /// Resolves the command line over the documented defaults.
     pub fn into_options(self) -> anyhow::Result<dilp::experiment::learn_cmd::LearnOptions> {

@@ -1,17 +1,18 @@
 //! dilp: Datalog programs learned from examples.
 //!
 //! Layers, each importing only from the ones before it:
-//! `logic → datalog → ilp → sat` (no LibTorch) and, with the `torch` feature,
-//! `dilp → vision → train → report → experiment`.
+//! `logic → datalog → ilp → sat → dilp → report → experiment`. All of them build without
+//! LibTorch: the ∂ILP learner's CPU kernel works on plain vectors. The `torch` feature adds the
+//! tensor path of [`dilp`] (any t-norm, any device), `vision → train → neuro` (which sit
+//! between `dilp` and `report`) and the MNIST experiments.
 //!
-//! Invariants: no `tch` below [`dilp`]; row *i* of every valuation is the same ground atom in every
-//! run; every program a learner returns goes through the Datalog engine before it is reported.
+//! Invariants: `tch` only behind the `torch` feature and never below [`dilp`]; row *i* of every
+//! valuation is the same ground atom in every run; every program a learner returns goes through
+//! the Datalog engine before it is reported.
 
 pub mod datalog;
-#[cfg(feature = "torch")]
 pub mod dilp;
 pub mod error;
-#[cfg(feature = "torch")]
 pub mod experiment;
 pub mod ilp;
 pub mod logic;

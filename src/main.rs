@@ -84,7 +84,6 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", dilp::sat::render_text(&report));
             }
         }
-        #[cfg(feature = "torch")]
         Command::Learn(args) => dilp::experiment::learn_cmd::run(&args.into_options()?)?,
         #[cfg(feature = "torch")]
         Command::Bench { which } => bench(which)?,

@@ -1,16 +1,26 @@
-//! ∂ILP against the paper's worked example, the Datalog engine, and small learning runs.
-#![cfg(feature = "torch")]
+//! ∂ILP against the paper's worked example, the Datalog engine, and small learning runs. The
+//! learning runs use the native backend and need no LibTorch; the tensor-path tests do.
 
+#[cfg(feature = "torch")]
 use dilp::datalog::{evaluate, Strategy};
+#[cfg(feature = "torch")]
 use dilp::dilp::compile::CompiledTask;
+#[cfg(feature = "torch")]
 use dilp::dilp::infer::{clause_values, infer, InferOptions};
+#[cfg(feature = "torch")]
 use dilp::dilp::reference::reference_infer;
-use dilp::dilp::TemplateGrid;
-use dilp::dilp::{learn, LearnConfig, RuleWeights};
-use dilp::ilp::{parse_task, GroundIndex, Task};
+use dilp::dilp::{learn, Device, LearnConfig};
+#[cfg(feature = "torch")]
+use dilp::dilp::{RuleWeights, TemplateGrid};
+#[cfg(feature = "torch")]
+use dilp::ilp::GroundIndex;
+use dilp::ilp::{parse_task, Task};
+#[cfg(feature = "torch")]
 use dilp::logic::{GroundAtom, Parser, Program, Vocabulary};
+#[cfg(feature = "torch")]
 use dilp::rng::Rng;
-use tch::{Device, Kind, Tensor};
+#[cfg(feature = "torch")]
+use tch::{Kind, Tensor};
 
 const EVEN: &str = r#"
 name = "even"
@@ -79,10 +89,12 @@ fn benchmark_task(name: &str) -> Task {
     dilp::ilp::load_task(&tasks_dir().join(format!("{name}.toml"))).unwrap()
 }
 
+#[cfg(feature = "torch")]
 fn floats(t: &Tensor) -> Vec<f64> {
     Vec::<f64>::try_from(&t.to_kind(Kind::Double).reshape([-1])).unwrap()
 }
 
+#[cfg(feature = "torch")]
 #[test]
 fn paper_worked_example_4_5() {
     let mut vocab = Vocabulary::new();
@@ -130,6 +142,7 @@ fn paper_worked_example_4_5() {
 }
 
 /// With one-hot weights the T-step valuation is the engine's least model of the chosen program.
+#[cfg(feature = "torch")]
 #[test]
 fn one_hot_inference_equals_the_engine() {
     for text in [EVEN, PREDECESSOR, UNDIRECTED] {
@@ -182,6 +195,7 @@ fn one_hot_inference_equals_the_engine() {
     }
 }
 
+#[cfg(feature = "torch")]
 #[test]
 fn gradients_reach_every_weight() {
     let task = parse_task(EVEN, "even.toml").unwrap();
@@ -402,6 +416,7 @@ fn same_seed_same_program_and_loss() {
 }
 
 /// The fast grid path equals the paper's equations, computed literally, on random weights.
+#[cfg(feature = "torch")]
 #[test]
 fn fast_path_equals_reference_on_random_weights() {
     for name in [
@@ -449,4 +464,19 @@ fn a_template_too_big_for_memory_is_refused_with_the_estimate() {
         err.contains("even") && err.contains("MiB") && err.contains("64 seeds"),
         "{err}"
     );
+}
+
+#[cfg(not(feature = "torch"))]
+#[test]
+fn without_libtorch_the_torch_backend_is_refused_clearly() {
+    let task = parse_task(EVEN, "even.toml").unwrap();
+    let cfg = LearnConfig {
+        steps: 1,
+        backend: dilp::dilp::Backend::Torch,
+        ..Default::default()
+    };
+    let err = learn(&task, &cfg, Device::Cpu, &mut ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("LibTorch"), "{err}");
 }

@@ -78,7 +78,11 @@ impl CompiledWorld {
 
 impl CompiledTask {
     pub fn new(task: &Task, device: Device) -> Self {
-        let clause_sets = ilp::generate_all(task);
+        CompiledTask::with_clause_sets(task, ilp::generate_all(task), device)
+    }
+
+    /// Compiles `task`'s worlds for clauses already generated.
+    pub fn with_clause_sets(task: &Task, clause_sets: Vec<ClauseSet>, device: Device) -> Self {
         let train = task
             .train
             .iter()

@@ -1,27 +1,36 @@
 //! Memory estimates: the paper's Appendix E formula, and what this implementation actually keeps
 //! alive for the backward pass, so that a template too big for memory is refused up front.
 
+#[cfg(feature = "torch")]
 use super::compile::CompiledWorld;
 use crate::error::{Error, Result};
 
 /// Bytes the paper's formula predicts for one row of the batch (fp32):
-/// `2·n·T·Σ_p K1·K2 + 3·n·w·Σ_p K1·K2`, with `w` the widest template's groundings.
-pub fn paper_estimate(world: &CompiledWorld, shapes: &[(usize, usize)], steps: usize) -> f64 {
+/// `2·n·T·Σ_p K1·K2 + 3·n·w·Σ_p K1·K2`, with `n` atoms and `w` the widest template's
+/// groundings.
+pub fn paper_formula(n: usize, width: usize, shapes: &[(usize, usize)], steps: usize) -> f64 {
     let pairs: f64 = shapes.iter().map(|&(a, b)| (a * b) as f64).sum();
+    let (n, w) = (n as f64, width as f64);
+    4.0 * (2.0 * n * steps as f64 * pairs + 3.0 * n * w * pairs)
+}
+
+/// [`paper_formula`] on a compiled world.
+#[cfg(feature = "torch")]
+pub fn paper_estimate(world: &CompiledWorld, shapes: &[(usize, usize)], steps: usize) -> f64 {
     let w = world
         .preds
         .iter()
         .flat_map(|p| p.templates.iter().flatten())
         .map(|t| t.width())
         .max()
-        .unwrap_or(1) as f64;
-    let n = world.n as f64;
-    4.0 * (2.0 * n * steps as f64 * pairs + 3.0 * n * w * pairs)
+        .unwrap_or(1);
+    paper_formula(world.n, w, shapes, steps)
 }
 
 /// Bytes this implementation keeps for backward over `steps` steps and `batch` rows: per step,
 /// the two gathers and the t-norm of each template (`K·n_p·w`), the clause values, and one chunk
 /// of pair maxima per predicate (`K1·K2·n_p`).
+#[cfg(feature = "torch")]
 pub fn our_estimate(world: &CompiledWorld, batch: usize, steps: usize) -> f64 {
     let mut per_step = world.n as f64 * 3.0;
     for p in &world.preds {

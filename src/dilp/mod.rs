@@ -1,32 +1,48 @@
-//! ∂ILP on LibTorch: valuations as tensors, clauses as gather → t-norm → max over groundings,
-//! a softmax over clause pairs per predicate, amalgamation, T unrolled steps, training by
+//! ∂ILP: valuations of ground atoms, clauses as gather → t-norm → max over groundings, a
+//! softmax over clause pairs per predicate, amalgamation, T unrolled steps, training by
 //! gradient descent, and read-out of a Datalog program that the engine then checks.
 //!
-//! Everything carries a leading batch dimension `B`: independent seeds when learning a symbolic
-//! task (each row its own rule weights), or data items (MNIST image pairs) sharing one set of
-//! weights (weights of batch 1 broadcast).
+//! Two implementations compute the same model. The CPU kernel ([`kernel`] on a [`sparse`]
+//! world, generic over the [`lane`] type so one seed or eight run the same code; [`seeds`],
+//! [`native`]) needs no tensor library and is what [`learn`] uses by default. The LibTorch path
+//! ([`compile`], [`grid`], [`infer`], feature `torch`) runs any t-norm on any device and carries
+//! a leading batch dimension `B`: independent seeds, or data items (MNIST image pairs) sharing
+//! one set of weights. [`reference`] is a plain re-implementation of the paper kept as an
+//! oracle for both.
 
+#[cfg(feature = "torch")]
 pub mod compile;
+#[cfg(feature = "torch")]
 pub mod grid;
-pub mod group;
+#[cfg(feature = "torch")]
 pub mod infer;
 pub mod kernel;
-pub mod lanes;
+pub mod lane;
 pub mod learn;
 pub mod memory;
 pub mod native;
+pub mod optim;
 pub mod readout;
+#[cfg(feature = "torch")]
 pub mod reference;
+pub mod seeds;
 pub mod select;
+pub mod sparse;
 pub mod weights;
 
+#[cfg(feature = "torch")]
 pub use compile::{CompiledPred, CompiledTask, CompiledWorld};
+#[cfg(feature = "torch")]
 pub use grid::TemplateGrid;
+#[cfg(feature = "torch")]
 pub use infer::{infer, InferOptions};
 pub use learn::{learn, Backend, LearnConfig, LearnObserver, LearnReport, Progress};
+pub use optim::{Loss, Optimizer, StepSettings};
 pub use select::Selection;
 
+#[cfg(feature = "torch")]
 pub use weights::RuleWeights;
+pub use weights::SeedWeights;
 
 use serde::{Deserialize, Serialize};
 
@@ -41,55 +57,6 @@ pub enum TNorm {
     Godel,
     /// max(0, x + y − 1).
     Lukasiewicz,
-}
-
-/// The training loss on one example's prediction `p` against its label `y`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Loss {
-    /// Binary cross-entropy: the paper's choice.
-    #[default]
-    Bce,
-    /// Mean absolute error |p − y|. Its gradient does not grow on a confidently contradicted
-    /// example, so a few flipped labels cannot outweigh the rest; under symmetric label noise
-    /// below 1/2 its risk minimiser is the clean one (Ghosh, Kumar and Sastry, AAAI 2017). For a
-    /// crisp program it is the error count that the SAT baseline's noise-tolerant mode minimises.
-    Mae,
-}
-
-impl Loss {
-    /// The loss at prediction `v` and its derivative in `v`. BCE clamps `v` to
-    /// [1e-7, 1 − 1e-7] and, as LibTorch's clamp does, passes no gradient outside.
-    #[inline]
-    pub fn at(self, v: f32, y: f32) -> (f32, f32) {
-        match self {
-            Loss::Bce => {
-                const EPS: f32 = 1e-7;
-                let p = v.clamp(EPS, 1.0 - EPS);
-                let loss = -(y * p.ln() + (1.0 - y) * (1.0 - p).ln());
-                let grad = if (EPS..=1.0 - EPS).contains(&v) {
-                    -y / p + (1.0 - y) / (1.0 - p)
-                } else {
-                    0.0
-                };
-                (loss, grad)
-            }
-            // LibTorch's |x| passes 0 at x = 0; a saturated prediction can equal its label.
-            Loss::Mae if v == y => (0.0, 0.0),
-            Loss::Mae => ((v - y).abs(), 1.0 - 2.0 * y),
-        }
-    }
-}
-
-impl std::str::FromStr for Loss {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "bce" => Ok(Loss::Bce),
-            "mae" => Ok(Loss::Mae),
-            _ => Err(format!("unknown loss `{s}` (bce, mae)")),
-        }
-    }
 }
 
 /// How one step's conclusions are merged into the valuation.
@@ -128,7 +95,28 @@ impl std::str::FromStr for Amalgamation {
     }
 }
 
+/// Where tensors live: LibTorch's device type, or (built without LibTorch) the CPU alone.
+#[cfg(feature = "torch")]
+pub use tch::Device;
+
+/// Where tensors live; built without LibTorch, only the CPU.
+#[cfg(not(feature = "torch"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+}
+
+/// Threads the CPU work may use: LibTorch's setting, or (without it) the available cores.
+pub fn num_threads() -> usize {
+    #[cfg(feature = "torch")]
+    let n = usize::try_from(tch::get_num_threads()).unwrap_or(1);
+    #[cfg(not(feature = "torch"))]
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    n.max(1)
+}
+
 /// Parses `cpu`, `cuda`, `cuda:N` or `auto` (CUDA when available).
+#[cfg(feature = "torch")]
 pub fn parse_device(s: &str) -> Result<tch::Device, String> {
     match s {
         "auto" => Ok(tch::Device::cuda_if_available()),
@@ -139,5 +127,16 @@ pub fn parse_device(s: &str) -> Result<tch::Device, String> {
             .and_then(|n| n.parse().ok())
             .map(tch::Device::Cuda)
             .ok_or_else(|| format!("unknown device `{s}` (auto, cpu, cuda, cuda:N)")),
+    }
+}
+
+/// Parses `cpu` or `auto`: built without LibTorch, the CPU is the only device.
+#[cfg(not(feature = "torch"))]
+pub fn parse_device(s: &str) -> Result<Device, String> {
+    match s {
+        "auto" | "cpu" => Ok(Device::Cpu),
+        _ => Err(format!(
+            "device `{s}` needs LibTorch, and this build has none (auto, cpu)"
+        )),
     }
 }

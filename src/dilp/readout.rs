@@ -3,6 +3,7 @@
 
 use crate::ilp::ClauseSet;
 use crate::logic::Clause;
+#[cfg(feature = "torch")]
 use tch::Tensor;
 
 /// A clause kept by the read-out, with its marginal probability.
@@ -26,26 +27,31 @@ impl ReadOut {
     }
 }
 
-fn to_vec(t: &Tensor) -> Vec<f64> {
-    let t = t
-        .to_kind(tch::Kind::Double)
-        .to_device(tch::Device::Cpu)
-        .reshape([-1]);
-    Vec::<f64>::try_from(&t).unwrap_or_default()
-}
-
 /// Reads row `row` of `probs` (per predicate `[S, K1, K2]`, already softmaxed).
+#[cfg(feature = "torch")]
 pub fn read_out(
     clause_sets: &[ClauseSet],
     probs: &[Tensor],
     row: usize,
     threshold: f64,
 ) -> ReadOut {
+    let one: Vec<Vec<f32>> = probs
+        .iter()
+        .map(|p| {
+            let p = p.get(row as i64).to_kind(tch::Kind::Float);
+            Vec::<f32>::try_from(&p.to_device(tch::Device::Cpu).reshape([-1])).unwrap_or_default()
+        })
+        .collect();
+    read_out_seed(clause_sets, &one, threshold)
+}
+
+/// Reads one seed's program from its pair distributions `probs` (per predicate, `K1 × K2`
+/// row-major, already softmaxed).
+pub fn read_out_seed(clause_sets: &[ClauseSet], probs: &[Vec<f32>], threshold: f64) -> ReadOut {
     let mut out = ReadOut::default();
     for (cs, p) in clause_sets.iter().zip(probs) {
-        let (_, k1, k2) = p.size3().expect("[S, K1, K2]");
-        let (k1, k2) = (k1 as usize, k2 as usize);
-        let m = to_vec(&p.get(row as i64));
+        let (k1, k2) = (cs.templates[0].len(), cs.templates[1].len().max(1));
+        let m: Vec<f64> = p.iter().map(|&x| f64::from(x)).collect();
         let entropy = -m
             .iter()
             .filter(|&&x| x > 0.0)

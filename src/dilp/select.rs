@@ -6,12 +6,12 @@
 //! worlds; the seed whose better program makes the fewest training errors wins, the training
 //! loss breaking ties. Neither rule looks at validation data.
 
-use super::readout::read_out;
+use super::readout::read_out_seed;
+use super::weights::SeedWeights;
 use crate::ilp::{check_program, program_text, training_misses, ClauseSet, Task};
 use crate::logic::Clause;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use tch::Tensor;
 
 /// How the reported seed is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -91,13 +91,12 @@ fn prune(mut clauses: Vec<Clause>, mut misses: impl FnMut(&[Clause]) -> Misses) 
     clauses
 }
 
-/// The crisp program of every seed (row) of `probs`. Programs are run by the engine once
-/// each, however many seeds or pruning steps name them.
+/// The crisp program of every seed, given each seed's pair distributions `probs`. Programs
+/// are run by the engine once each, however many seeds or pruning steps name them.
 pub fn crisp_checks(
     task: &Task,
     clause_sets: &[ClauseSet],
-    probs: &[Tensor],
-    seeds: usize,
+    probs: &[SeedWeights],
     threshold: f64,
 ) -> Vec<CrispCheck> {
     // Pruning only ever looks at the training worlds; validation is run for the program each
@@ -116,9 +115,10 @@ pub fn crisp_checks(
     let in_order = |kept: Vec<Clause>, order: &[Clause]| -> Vec<Clause> {
         order.iter().filter(|c| kept.contains(c)).cloned().collect()
     };
-    (0..seeds)
-        .map(|s| {
-            let read = read_out(clause_sets, probs, s, threshold);
+    probs
+        .iter()
+        .map(|p| {
+            let read = read_out_seed(clause_sets, p, threshold);
             let order = read.rules();
             let mut by_prob = read.clauses.clone();
             by_prob.sort_by(|a, b| a.prob.total_cmp(&b.prob));
@@ -129,7 +129,7 @@ pub fn crisp_checks(
                     .filter(|c| keep(c))
                     .collect()
             };
-            let top = read_out(clause_sets, probs, s, f64::INFINITY).rules();
+            let top = read_out_seed(clause_sets, p, f64::INFINITY).rules();
             let n = order.len();
             let pruned = in_order(prune(least_first(&|_| true), &mut misses), &order);
             let top = in_order(

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 pub struct LearnOptions {
     pub task: PathBuf,
     pub config: LearnConfig,
-    pub device: tch::Device,
+    pub device: crate::dilp::Device,
     pub noise: Option<f64>,
     pub json: bool,
     pub out: Option<PathBuf>,

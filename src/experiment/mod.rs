@@ -3,7 +3,9 @@
 
 pub mod learn_cmd;
 pub mod memory_bench;
+#[cfg(feature = "torch")]
 pub mod mnist;
+#[cfg(feature = "torch")]
 pub mod mnist_sweep;
 pub mod noise;
 pub mod paper;

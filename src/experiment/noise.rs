@@ -115,7 +115,7 @@ pub fn run(
     rhos: &[f64],
     draws: usize,
     base: &LearnConfig,
-    device: tch::Device,
+    device: crate::dilp::Device,
     out: &Path,
 ) -> Result<(Vec<NoiseRow>, String)> {
     assert!(draws > 0, "noise::run: at least one draw");
@@ -194,7 +194,7 @@ fn one_draw(
     k: usize,
     label: &str,
     base: &LearnConfig,
-    device: tch::Device,
+    device: crate::dilp::Device,
 ) -> Result<Scores> {
     let mut bar = LearnBar::new(label, base.steps);
     let cfg = LearnConfig {

@@ -25,7 +25,7 @@ pub fn run(
     only: Option<&str>,
     seeds: &[usize],
     steps: usize,
-    device: tch::Device,
+    device: crate::dilp::Device,
     backend: crate::dilp::Backend,
     out: &Path,
 ) -> Result<(Vec<SpeedRow>, String)> {
@@ -117,7 +117,7 @@ pub fn run(
     )?;
     let mut s = format!(
         "threads {}, backend {backend:?}\n{:<16} {:>6} {:>10} {:>14} {:>10} {:>12} {:>14}\n",
-        tch::get_num_threads(),
+        crate::dilp::num_threads(),
         "task",
         "seeds",
         "ms/step",

@@ -1,6 +1,7 @@
 //! `dilp bench tasks`: the paper's Table 3. Every benchmark task trained with many seeds at
-//! once; per-seed success rate beside the paper's, whether the best seed (lowest training loss)
-//! solved it with a program the engine confirms, wall time and peak memory.
+//! once; per-seed success rate beside the paper's, whether the reported seed (chosen by the
+//! learner's selection rule: crisp by default, lowest training loss on request) solved it with
+//! a program the engine confirms, wall time and peak memory.
 
 use super::paper;
 use crate::dilp::{learn, LearnConfig};
@@ -72,7 +73,7 @@ pub fn run(
     dir: &Path,
     only: Option<&str>,
     base: &LearnConfig,
-    device: tch::Device,
+    device: crate::dilp::Device,
     out: &Path,
 ) -> Result<(Vec<TaskRow>, String)> {
     let files = task_files(dir, only)?;

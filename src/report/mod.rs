@@ -3,5 +3,4 @@
 
 pub mod files;
 pub mod plot;
-#[cfg(feature = "torch")]
 pub mod progress;
