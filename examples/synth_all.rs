@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         reports.push(r);
     }
     if let Some(path) = json {
-        std::fs::write(&path, serde_json::to_string_pretty(&reports)?)?;
+        dilp::report::files::write_json(&path, &reports)?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

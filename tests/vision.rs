@@ -223,6 +223,9 @@ fn checkpoint_round_trip_and_corruption() {
     let meta = checkpoint::save(&net, &tmp.0, None, 11, Some(0.5)).unwrap();
     assert_eq!(meta.tensors.len(), 8);
     assert!(!tmp.0.join("convnet.ot.part").exists());
+    let (ot, json) = checkpoint::paths(&tmp.0);
+    assert!(!dilp::report::files::temp_path(&ot).exists());
+    assert!(!dilp::report::files::temp_path(&json).exists());
 
     // Into a shared store, under a prefix, beside other parameters.
     let shared = nn::VarStore::new(Device::Cpu);
@@ -256,7 +259,7 @@ fn checkpoint_round_trip_and_corruption() {
     // Truncated weights whose digest was "updated": the tensor reader itself must fail cleanly.
     std::fs::write(&ot, &good[..good.len() / 2]).unwrap();
     let text = std::fs::read_to_string(&json).unwrap();
-    let digest = dilp::vision::sha256::hex_digest(&good[..good.len() / 2]);
+    let digest = dilp::vision::digest::hex_digest(&good[..good.len() / 2]);
     std::fs::write(&json, text.replace(&meta.weights_sha256, &digest)).unwrap();
     let (_, msg) = data_msg(checkpoint::load(&fresh.root(), &tmp.0).unwrap_err());
     assert!(msg.contains("unreadable"), "{msg}");

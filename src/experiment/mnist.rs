@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::ilp::{check_program, program_text};
 use crate::neuro::perception::logits_of;
 use crate::neuro::{ImageSemantics, Perception, RuleModule, VisionMode};
-use crate::report::files::{write_atomic, write_csv, write_json};
+use crate::report::csv_rows::{write_csv, Fixed};
+use crate::report::files::{write_atomic, write_json, write_via};
 use crate::report::plot;
 use crate::train::{
     accuracy, mean_loss, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig, TrainObserver,
@@ -298,9 +299,33 @@ impl TrainObserver for CurveLog<'_> {
 }
 
 fn save_vars(vs: &nn::VarStore, path: &Path) -> Result<()> {
-    let tmp = path.with_extension("ot.part");
-    vs.save(&tmp).map_err(|e| Error::Torch(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    write_via(path, |tmp| {
+        vs.save(tmp).map_err(|e| Error::Torch(e.to_string()))
+    })
+}
+
+/// One row of `curves.csv`: one evaluation of one model during training.
+#[derive(Serialize)]
+struct CurveCsv {
+    model: &'static str,
+    step: usize,
+    loss: Fixed<6>,
+    seen_acc: Fixed<4>,
+    heldout_acc: Fixed<4>,
+    digit_acc: Option<Fixed<4>>,
+}
+
+impl CurveCsv {
+    fn new(model: &'static str, p: &CurvePoint) -> Self {
+        CurveCsv {
+            model,
+            step: p.step,
+            loss: Fixed(p.loss),
+            seen_acc: Fixed(p.seen_acc),
+            heldout_acc: Fixed(p.heldout_acc),
+            digit_acc: p.digit_acc.map(Fixed),
+        }
+    }
 }
 
 /// A training reading of digits on the test images: accuracy raw, under d ↦ 9 − d and under
@@ -445,33 +470,11 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let m = train_mlp(ctx, cfg, &split, &test, out)?;
     let (mlp_seen, mlp_held, mlp_out, mlp_curve) = (m.seen, m.held, m.outcome, m.curve);
 
-    let rows: Vec<Vec<String>> = [("dilp", &dilp_curve), ("mlp", &mlp_curve)]
-        .iter()
-        .flat_map(|(m, c)| {
-            c.iter().map(move |p| {
-                vec![
-                    m.to_string(),
-                    p.step.to_string(),
-                    format!("{:.6}", p.loss),
-                    format!("{:.4}", p.seen_acc),
-                    format!("{:.4}", p.heldout_acc),
-                    p.digit_acc.map_or(String::new(), |d| format!("{d:.4}")),
-                ]
-            })
-        })
+    let rows: Vec<CurveCsv> = [("dilp", &dilp_curve), ("mlp", &mlp_curve)]
+        .into_iter()
+        .flat_map(|(model, c)| c.iter().map(move |p| CurveCsv::new(model, p)))
         .collect();
-    write_csv(
-        &out.join("curves.csv"),
-        &[
-            "model",
-            "step",
-            "loss",
-            "seen_acc",
-            "heldout_acc",
-            "digit_acc",
-        ],
-        &rows,
-    )?;
+    write_csv(&out.join("curves.csv"), &rows)?;
     plot::learning_curves(
         &out.join("curves.png"),
         &format!("less-than, h = {}", cfg.held_out),

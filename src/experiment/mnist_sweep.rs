@@ -4,8 +4,11 @@
 
 use super::mnist::{prepare, run_one, Context, MnistRunConfig, MnistRunReport};
 use crate::error::{Error, Result};
-use crate::report::files::{write_csv, write_json};
+use crate::neuro::VisionMode;
+use crate::report::csv_rows::{csv_err, write_csv, Fixed, Plain};
+use crate::report::files::write_json;
 use crate::report::plot::{lines, Series};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -23,59 +26,77 @@ pub struct SweepOptions {
     pub model_dir: PathBuf,
 }
 
-const HEADER: [&str; 13] = [
-    "held_out",
-    "seed",
-    "vision",
-    "dilp_seen_acc",
-    "dilp_heldout_acc",
-    "mlp_seen_acc",
-    "mlp_heldout_acc",
-    "engine_pairs_correct",
-    "digit_acc",
-    "dilp_seconds",
-    "mlp_seconds",
-    "dilp_attempts",
-    "program",
-];
-
-fn row(r: &MnistRunReport) -> Vec<String> {
-    vec![
-        r.held_out.to_string(),
-        r.seed.to_string(),
-        format!("{:?}", r.vision).to_lowercase(),
-        format!("{:.4}", r.dilp_seen_acc),
-        format!("{:.4}", r.dilp_heldout_acc),
-        format!("{:.4}", r.mlp_seen_acc),
-        format!("{:.4}", r.mlp_heldout_acc),
-        r.engine_pairs_correct.to_string(),
-        r.digit_acc.map_or(String::new(), |d| format!("{d:.4}")),
-        format!("{:.1}", r.dilp_seconds),
-        format!("{:.1}", r.mlp_seconds),
-        r.dilp_attempts.to_string(),
-        r.program.trim().replace('\n', " "),
-    ]
+/// One row of `sweep.csv`: one run of the sweep (the fields of [`MnistRunReport`] a table
+/// needs; the program on one line, quoted by the CSV writer because it holds commas).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepRow {
+    pub held_out: Plain,
+    pub seed: u64,
+    pub vision: VisionMode,
+    pub dilp_seen_acc: Fixed<4>,
+    pub dilp_heldout_acc: Fixed<4>,
+    pub mlp_seen_acc: Fixed<4>,
+    pub mlp_heldout_acc: Fixed<4>,
+    pub engine_pairs_correct: usize,
+    pub digit_acc: Option<Fixed<4>>,
+    pub dilp_seconds: Fixed<1>,
+    pub mlp_seconds: Fixed<1>,
+    pub dilp_attempts: usize,
+    pub program: String,
 }
 
-/// Reads the sweep CSV back (for `dilp mnist plot`).
+impl From<&MnistRunReport> for SweepRow {
+    fn from(r: &MnistRunReport) -> Self {
+        SweepRow {
+            held_out: Plain(r.held_out),
+            seed: r.seed,
+            vision: r.vision,
+            dilp_seen_acc: Fixed(r.dilp_seen_acc),
+            dilp_heldout_acc: Fixed(r.dilp_heldout_acc),
+            mlp_seen_acc: Fixed(r.mlp_seen_acc),
+            mlp_heldout_acc: Fixed(r.mlp_heldout_acc),
+            engine_pairs_correct: r.engine_pairs_correct,
+            digit_acc: r.digit_acc.map(Fixed),
+            dilp_seconds: Fixed(r.dilp_seconds),
+            mlp_seconds: Fixed(r.mlp_seconds),
+            dilp_attempts: r.dilp_attempts,
+            program: r.program.trim().replace('\n', " "),
+        }
+    }
+}
+
+/// Reads the sweep CSV back (for `dilp mnist plot`): (held-out proportion, ∂ILP held-out
+/// accuracy, MLP held-out accuracy) per run. Columns are found by name, and records may be
+/// longer than the header, so files from before the program column was quoted still read.
 pub fn read_rows(path: &Path) -> Result<Vec<(f64, f64, f64)>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+    let header = reader.headers().map_err(|e| csv_err(path, e))?.clone();
+    let cols = ["held_out", "dilp_heldout_acc", "mlp_heldout_acc"].map(|name| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::Data {
+                path: path.to_path_buf(),
+                msg: format!("no column {name} in the header"),
+            })
+    });
+    let [h, d, m] = cols;
+    let (h, d, m) = (h?, d?, m?);
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_err(path, e))?;
+        let line = record.position().map_or(0, |p| p.line());
         let num = |k: usize| -> Result<f64> {
-            f.get(k)
+            record
+                .get(k)
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(|| Error::Data {
                     path: path.to_path_buf(),
-                    msg: format!(
-                        "line {}: column {} is not a number",
-                        i + 1,
-                        HEADER.get(k).unwrap_or(&"?")
-                    ),
+                    msg: format!("line {line}: column {} is not a number", &header[k]),
                 })
         };
-        out.push((num(0)?, num(4)?, num(6)?));
+        out.push((num(h)?, num(d)?, num(m)?));
     }
     Ok(out)
 }
@@ -217,11 +238,8 @@ pub fn sweep(opts: &SweepOptions) -> Result<String> {
             summary.push_str(&line);
             reports.push(r);
             // Rewritten after every run, atomically, so an interrupted sweep keeps what it finished.
-            write_csv(
-                &opts.out.join("sweep.csv"),
-                &HEADER,
-                &reports.iter().map(row).collect::<Vec<_>>(),
-            )?;
+            let rows: Vec<SweepRow> = reports.iter().map(SweepRow::from).collect();
+            write_csv(&opts.out.join("sweep.csv"), &rows)?;
         }
     }
     write_json(&opts.out.join("sweep.json"), &reports)?;
@@ -253,4 +271,68 @@ pub fn sweep(opts: &SweepOptions) -> Result<String> {
         opts.out.display()
     ));
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::csv_rows::read_csv;
+
+    fn row(held_out: f64, program: &str) -> SweepRow {
+        SweepRow {
+            held_out: Plain(held_out),
+            seed: 7,
+            vision: VisionMode::Finetune,
+            dilp_seen_acc: Fixed(0.9912),
+            dilp_heldout_acc: Fixed(0.875),
+            mlp_seen_acc: Fixed(0.5),
+            mlp_heldout_acc: Fixed(f64::NAN),
+            engine_pairs_correct: 100,
+            digit_acc: None,
+            dilp_seconds: Fixed(12.5),
+            mlp_seconds: Fixed(3.0),
+            dilp_attempts: 2,
+            program: program.to_string(),
+        }
+    }
+
+    #[test]
+    fn sweep_csv_round_trips_a_program_with_commas_and_quotes() {
+        let dir = std::env::temp_dir().join(format!("dilp-sweep-{}", std::process::id()));
+        let path = dir.join("sweep.csv");
+        let program = r#"lt(X, Y) :- succ(X, Z), lt(Z, Y). note("a, b")"#;
+        let rows = vec![row(0.2, program), row(0.5, "")];
+        write_csv(&path, &rows).unwrap();
+        let back: Vec<SweepRow> = read_csv(&path).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].program, program);
+        assert_eq!(back[0].vision, VisionMode::Finetune);
+        assert_eq!(back[1].held_out, Plain(0.5));
+        assert!(back[1].mlp_heldout_acc.0.is_nan());
+        let plotted = read_rows(&path).unwrap();
+        assert_eq!(plotted[0].0, 0.2);
+        assert_eq!(plotted[0].1, 0.875);
+        assert!(plotted[0].2.is_nan());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn old_unquoted_sweep_files_still_plot() {
+        let dir = std::env::temp_dir().join(format!("dilp-sweep-old-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sweep.csv");
+        let header = "held_out,seed,vision,dilp_seen_acc,dilp_heldout_acc,mlp_seen_acc,\
+                      mlp_heldout_acc,engine_pairs_correct,digit_acc,dilp_seconds,mlp_seconds,\
+                      dilp_attempts,program";
+        let line = "0.3,1,frozen,1.0000,0.9500,0.9000,0.4000,100,,1.0,1.0,1,lt(X, Y) :- a(X, Y).";
+        std::fs::write(&path, format!("{header}\n{line}\n")).unwrap();
+        assert_eq!(read_rows(&path).unwrap(), vec![(0.3, 0.95, 0.4)]);
+        std::fs::write(&path, format!("{header}\n0.3,1,frozen,1,x\n")).unwrap();
+        let err = read_rows(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("dilp_heldout_acc"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

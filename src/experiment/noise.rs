@@ -18,7 +18,8 @@ use super::tasks::task_files;
 use crate::dilp::{learn, LearnConfig, Loss, Selection};
 use crate::error::{Error, Result};
 use crate::ilp::{check_program, load_task, Task};
-use crate::report::files::{write_csv, write_json};
+use crate::report::csv_rows::{write_csv, Fixed, Plain};
+use crate::report::files::write_json;
 use crate::report::plot::{lines, Series};
 use crate::report::progress::LearnBar;
 use crate::sat::{synthesise, SynthConfig};
@@ -281,46 +282,49 @@ pub fn merge(files: &[PathBuf], out: &Path) -> Result<(Vec<NoiseRow>, String)> {
     Ok((rows.clone(), render(&rows)))
 }
 
+/// One row of `table4.csv`: a [`NoiseRow`]'s mean figures (not each draw's), rounded as the
+/// table prints them.
+#[derive(serde::Serialize)]
+struct Table4Csv<'a> {
+    task: &'a str,
+    rho: Plain,
+    flipped: usize,
+    draws: usize,
+    dilp_mse: Fixed<4>,
+    dilp_program_mse: Fixed<4>,
+    dilp_selected_mse: Fixed<4>,
+    dilp_mae_soft_mse: Fixed<4>,
+    dilp_mae_mse: Fixed<4>,
+    sat_exact_mse: Fixed<4>,
+    sat_exact_found: bool,
+    sat_tolerant_mse: Fixed<4>,
+    paper_mse: Option<Fixed<3>>,
+}
+
+impl<'a> From<&'a NoiseRow> for Table4Csv<'a> {
+    fn from(r: &'a NoiseRow) -> Self {
+        let m = &r.mean;
+        Table4Csv {
+            task: &r.task,
+            rho: Plain(r.rho),
+            flipped: r.flipped,
+            draws: r.draws,
+            dilp_mse: Fixed(m.dilp_mse),
+            dilp_program_mse: Fixed(m.dilp_program_mse),
+            dilp_selected_mse: Fixed(m.dilp_selected_mse),
+            dilp_mae_soft_mse: Fixed(m.dilp_mae_soft_mse),
+            dilp_mae_mse: Fixed(m.dilp_mae_mse),
+            sat_exact_mse: Fixed(m.sat_exact_mse),
+            sat_exact_found: m.sat_exact_found,
+            sat_tolerant_mse: Fixed(m.sat_tolerant_mse),
+            paper_mse: r.paper_mse.map(Fixed),
+        }
+    }
+}
+
 fn save(rows: &[NoiseRow], out: &Path) -> Result<()> {
-    let csv: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.task.clone(),
-                r.rho.to_string(),
-                r.flipped.to_string(),
-                r.draws.to_string(),
-                format!("{:.4}", r.mean.dilp_mse),
-                format!("{:.4}", r.mean.dilp_program_mse),
-                format!("{:.4}", r.mean.dilp_selected_mse),
-                format!("{:.4}", r.mean.dilp_mae_soft_mse),
-                format!("{:.4}", r.mean.dilp_mae_mse),
-                format!("{:.4}", r.mean.sat_exact_mse),
-                r.mean.sat_exact_found.to_string(),
-                format!("{:.4}", r.mean.sat_tolerant_mse),
-                r.paper_mse.map_or(String::new(), |p| format!("{p:.3}")),
-            ]
-        })
-        .collect();
-    write_csv(
-        &out.join("table4.csv"),
-        &[
-            "task",
-            "rho",
-            "flipped",
-            "draws",
-            "dilp_mse",
-            "dilp_program_mse",
-            "dilp_selected_mse",
-            "dilp_mae_soft_mse",
-            "dilp_mae_mse",
-            "sat_exact_mse",
-            "sat_exact_found",
-            "sat_tolerant_mse",
-            "paper_mse",
-        ],
-        &csv,
-    )?;
+    let csv: Vec<Table4Csv> = rows.iter().map(Table4Csv::from).collect();
+    write_csv(&out.join("table4.csv"), &csv)?;
     write_json(&out.join("table4.json"), &rows)?;
     let mut tasks: Vec<&str> = rows.iter().map(|r| r.task.as_str()).collect();
     tasks.dedup();

@@ -5,7 +5,7 @@ use super::tasks::task_files;
 use crate::dilp::{learn, LearnConfig};
 use crate::error::Result;
 use crate::ilp::load_task;
-use crate::report::files::write_csv;
+use crate::report::csv_rows::{write_csv, Fixed};
 use crate::report::plot::{lines, Series};
 use std::path::Path;
 
@@ -18,6 +18,32 @@ pub struct SpeedRow {
     pub peak_rss_mib: f64,
     pub estimate_mib: f64,
     pub paper_estimate_mib: f64,
+}
+
+/// One row of `speed.csv`, rounded as the table prints it.
+#[derive(serde::Serialize)]
+struct SpeedCsv<'a> {
+    task: &'a str,
+    seeds: usize,
+    ms_per_step: Fixed<3>,
+    steps_per_sec_per_seed: Fixed<1>,
+    peak_rss_mib: Fixed<0>,
+    estimate_mib: Fixed<1>,
+    paper_estimate_mib: Fixed<1>,
+}
+
+impl<'a> From<&'a SpeedRow> for SpeedCsv<'a> {
+    fn from(r: &'a SpeedRow) -> Self {
+        SpeedCsv {
+            task: &r.task,
+            seeds: r.seeds,
+            ms_per_step: Fixed(r.ms_per_step),
+            steps_per_sec_per_seed: Fixed(r.steps_per_sec_per_seed),
+            peak_rss_mib: Fixed(r.peak_rss_mib),
+            estimate_mib: Fixed(r.estimate_mib),
+            paper_estimate_mib: Fixed(r.paper_estimate_mib),
+        }
+    }
 }
 
 pub fn run(
@@ -65,33 +91,8 @@ pub fn run(
             rows.push(row);
         }
     }
-    let csv: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.task.clone(),
-                r.seeds.to_string(),
-                format!("{:.3}", r.ms_per_step),
-                format!("{:.1}", r.steps_per_sec_per_seed),
-                format!("{:.0}", r.peak_rss_mib),
-                format!("{:.1}", r.estimate_mib),
-                format!("{:.1}", r.paper_estimate_mib),
-            ]
-        })
-        .collect();
-    write_csv(
-        &out.join("speed.csv"),
-        &[
-            "task",
-            "seeds",
-            "ms_per_step",
-            "steps_per_sec_per_seed",
-            "peak_rss_mib",
-            "estimate_mib",
-            "paper_estimate_mib",
-        ],
-        &csv,
-    )?;
+    let csv: Vec<SpeedCsv> = rows.iter().map(SpeedCsv::from).collect();
+    write_csv(&out.join("speed.csv"), &csv)?;
     let mut tasks: Vec<&str> = rows.iter().map(|r| r.task.as_str()).collect();
     tasks.dedup();
     let series: Vec<Series> = tasks

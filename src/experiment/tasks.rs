@@ -7,7 +7,8 @@ use super::paper;
 use crate::dilp::{learn, LearnConfig};
 use crate::error::{Error, Result};
 use crate::ilp::load_task;
-use crate::report::files::{write_csv, write_json};
+use crate::report::csv_rows::{write_csv, Fixed};
+use crate::report::files::write_json;
 use crate::report::plot::bars;
 use crate::report::progress::LearnBar;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,41 @@ pub struct TaskRow {
     pub peak_rss_mib: f64,
 }
 
+/// One row of `table3.csv`: the figures of a [`TaskRow`] without its program, rounded as the
+/// table prints them.
+#[derive(serde::Serialize)]
+struct Table3Csv<'a> {
+    task: &'a str,
+    seeds: usize,
+    success_pct: Fixed<1>,
+    paper_pct: Option<Fixed<1>>,
+    best_seed_solved: bool,
+    ties: usize,
+    a_tie_solves: bool,
+    seconds: Fixed<1>,
+    ms_per_step: Fixed<2>,
+    seed_steps_saved_pct: Fixed<1>,
+    peak_rss_mib: Fixed<0>,
+}
+
+impl<'a> From<&'a TaskRow> for Table3Csv<'a> {
+    fn from(r: &'a TaskRow) -> Self {
+        Table3Csv {
+            task: &r.task,
+            seeds: r.seeds,
+            success_pct: Fixed(r.success_pct),
+            paper_pct: r.paper_pct.map(Fixed),
+            best_seed_solved: r.best_solved,
+            ties: r.ties,
+            a_tie_solves: r.a_tie_solves,
+            seconds: Fixed(r.seconds),
+            ms_per_step: Fixed(r.ms_per_step),
+            seed_steps_saved_pct: Fixed(r.seed_steps_saved_pct),
+            peak_rss_mib: Fixed(r.peak_rss_mib),
+        }
+    }
+}
+
 /// Runs Table 3; returns the rows and the printed table.
 pub fn run(
     dir: &Path,
@@ -126,41 +162,8 @@ pub fn run(
 }
 
 fn save(rows: &[TaskRow], out: &Path) -> Result<()> {
-    let csv: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.task.clone(),
-                r.seeds.to_string(),
-                format!("{:.1}", r.success_pct),
-                r.paper_pct.map_or(String::new(), |p| format!("{p:.1}")),
-                r.best_solved.to_string(),
-                r.ties.to_string(),
-                r.a_tie_solves.to_string(),
-                format!("{:.1}", r.seconds),
-                format!("{:.2}", r.ms_per_step),
-                format!("{:.1}", r.seed_steps_saved_pct),
-                format!("{:.0}", r.peak_rss_mib),
-            ]
-        })
-        .collect();
-    write_csv(
-        &out.join("table3.csv"),
-        &[
-            "task",
-            "seeds",
-            "success_pct",
-            "paper_pct",
-            "best_seed_solved",
-            "ties",
-            "a_tie_solves",
-            "seconds",
-            "ms_per_step",
-            "seed_steps_saved_pct",
-            "peak_rss_mib",
-        ],
-        &csv,
-    )?;
+    let csv: Vec<Table3Csv> = rows.iter().map(Table3Csv::from).collect();
+    write_csv(&out.join("table3.csv"), &csv)?;
     write_json(&out.join("table3.json"), &rows)?;
     let labels: Vec<&str> = rows.iter().map(|r| r.task.as_str()).collect();
     let ours: Vec<f64> = rows.iter().map(|r| r.success_pct).collect();

@@ -1,12 +1,14 @@
 //! The deterministic ground-atom index of one world, and each clause's index pairs `X_c`.
 //!
 //! Index 0 is ⊥ (falsum, always false: padding points at it). After it come the predicates in
-//! the order given (a task uses [`Task::preds_in_index_order`](super::Task::preds_in_index_order)),
+//! the order given (a task passes `Task::preds_in_index_order`),
 //! each a dense block of `|C|^arity` atoms whose arguments are enumerated lexicographically by
 //! position in the world's constant list. Dense blocks make `index_of` arithmetic and keep row
 //! *i* the same atom in every learner for the same world.
+//!
+//! This module knows atoms, not tasks: what a task's world puts in the index (its background,
+//! its labelled examples) is read out in `task.rs`, so the dependency runs one way.
 
-use super::task::World;
 use crate::logic::{AtomId, Clause, ConstId, GroundAtom, PredId, Term, Vocabulary};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -269,43 +271,48 @@ pub struct Examples {
     pub labels: Vec<f32>,
 }
 
-fn id_in(index: &GroundIndex, atom: &GroundAtom) -> AtomId {
-    index.index_of(atom).unwrap_or_else(|| {
-        panic!("atom {atom:?} is not in the ground index: was it built for this world?")
-    })
-}
-
-/// # Panics
-/// If an example is outside the index (the index was built for another world).
-pub fn examples(world: &World, index: &GroundIndex) -> Examples {
-    let atoms: Vec<AtomId> = world
-        .positive
-        .iter()
-        .chain(&world.negative)
-        .map(|a| id_in(index, a))
-        .collect();
-    let labels = (0..atoms.len())
-        .map(|i| if i < world.positive.len() { 1.0 } else { 0.0 })
-        .collect();
-    Examples { atoms, labels }
-}
-
-/// The ids of a world's background facts (the atoms a₀ sets to 1).
-///
-/// # Panics
-/// If a fact is outside the index (the index was built for another world).
-pub fn background_ids(world: &World, index: &GroundIndex) -> Vec<AtomId> {
-    world.background.iter().map(|a| id_in(index, a)).collect()
-}
-
-/// The initial valuation of `world` over `index`: 1 on background atoms, 0 elsewhere (⊥
-/// included).
-pub fn background_valuation(world: &World, index: &GroundIndex) -> Vec<f32> {
-    let mut init = vec![0f32; index.len()];
-    for id in background_ids(world, index) {
-        init[id.index()] = 1.0;
+impl Examples {
+    /// Labelled atoms as index ids: `positive` (label 1.0) then `negative` (0.0).
+    ///
+    /// # Panics
+    /// If an atom is outside the index (the index was built for another world).
+    pub fn new(index: &GroundIndex, positive: &[GroundAtom], negative: &[GroundAtom]) -> Self {
+        let mut atoms = index.ids_of(positive);
+        atoms.extend(index.ids_of(negative));
+        let labels = (0..atoms.len())
+            .map(|i| if i < positive.len() { 1.0 } else { 0.0 })
+            .collect();
+        Examples { atoms, labels }
     }
-    init
+}
+
+impl GroundIndex {
+    /// The ids of `atoms`, in order.
+    ///
+    /// # Panics
+    /// If an atom is outside the index (the index was built for another world).
+    pub fn ids_of(&self, atoms: &[GroundAtom]) -> Vec<AtomId> {
+        atoms
+            .iter()
+            .map(|a| {
+                self.index_of(a).unwrap_or_else(|| {
+                    panic!("atom {a:?} is not in the ground index: was it built for this world?")
+                })
+            })
+            .collect()
+    }
+
+    /// A valuation over the index: 1 on `atoms`, 0 elsewhere (⊥ included).
+    ///
+    /// # Panics
+    /// If an atom is outside the index.
+    pub fn valuation(&self, atoms: &[GroundAtom]) -> Vec<f32> {
+        let mut v = vec![0f32; self.len()];
+        for id in self.ids_of(atoms) {
+            v[id.index()] = 1.0;
+        }
+        v
+    }
 }
 
 /// Every ground atom of `pred` over `constants`, arguments lexicographic by position (the

@@ -17,8 +17,8 @@ mod taskfile;
 
 pub use check::{check_program, program_text, training_misses, CheckReport, WorldCheck};
 pub use clausegen::{describe_clauses, generate_all, generate_clauses, ClauseSet};
-pub use ground::{
-    all_atoms, background_ids, background_valuation, examples, index_pairs, Examples, GroundIndex,
-    IndexPairs,
+pub use ground::{all_atoms, index_pairs, Examples, GroundIndex, IndexPairs};
+pub use task::{
+    background_ids, background_valuation, examples, load_task, parse_task, Language, PredRules,
+    RuleTemplate, Task, World,
 };
-pub use task::{load_task, parse_task, Language, PredRules, RuleTemplate, Task, World};

@@ -4,8 +4,9 @@
 //! validated, interned result and the operations on it that learners share, such as the fixed
 //! predicate order of every ground-atom index and the label flipping of the noise experiments.
 
-use super::ground::GroundIndex;
+use super::ground::{Examples, GroundIndex};
 use crate::error::{Error, Result};
+use crate::logic::AtomId;
 use crate::logic::{Clause, ConstId, GroundAtom, Parser, PredId, Vocabulary};
 use crate::rng::Rng;
 
@@ -67,6 +68,28 @@ pub struct World {
     pub negative: Vec<GroundAtom>,
     /// Forward-chaining steps T for this world: its own `steps`, else the program's.
     pub steps: usize,
+}
+
+/// A world's labelled examples as index ids: positives (label 1.0) then negatives (0.0).
+///
+/// # Panics
+/// If an example is outside the index (the index was built for another world).
+pub fn examples(world: &World, index: &GroundIndex) -> Examples {
+    Examples::new(index, &world.positive, &world.negative)
+}
+
+/// The ids of a world's background facts (the atoms a₀ sets to 1).
+///
+/// # Panics
+/// If a fact is outside the index (the index was built for another world).
+pub fn background_ids(world: &World, index: &GroundIndex) -> Vec<AtomId> {
+    index.ids_of(&world.background)
+}
+
+/// The initial valuation of `world` over `index`: 1 on background atoms, 0 elsewhere (⊥
+/// included).
+pub fn background_valuation(world: &World, index: &GroundIndex) -> Vec<f32> {
+    index.valuation(&world.background)
 }
 
 /// A validated task. Every id in it refers to `vocab`.

@@ -1,6 +1,7 @@
 //! PNG plots (plotters): learning curves, and held-out accuracy against the held-out proportion
 //! (the paper's Figure 7), and error against a swept parameter for the benchmarks.
 
+use super::files::write_via;
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
@@ -42,14 +43,12 @@ pub fn lines(
     series: &[Series],
     log_x: bool,
 ) -> Result<()> {
-    let tmp = path.with_extension("png.part.png");
-    {
-        let root = BitMapBackend::new(&tmp, (900, 560)).into_drawing_area();
+    write_via(path, |tmp| {
+        let root = BitMapBackend::new(tmp, (900, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(perr(path))?;
         draw_lines(&root, title, x_label, y_label, y_range, series, log_x).map_err(perr(path))?;
-        root.present().map_err(perr(path))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        root.present().map_err(perr(path))
+    })
 }
 
 fn draw_lines<DB: DrawingBackend>(
@@ -115,9 +114,8 @@ pub fn learning_curves(
     title: &str,
     models: &[(&str, &Vec<CurvePoint>)],
 ) -> Result<()> {
-    let tmp = path.with_extension("png.part.png");
-    {
-        let root = BitMapBackend::new(&tmp, (1300, 520)).into_drawing_area();
+    write_via(path, |tmp| {
+        let root = BitMapBackend::new(tmp, (1300, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(perr(path))?;
         let (left, right) = root.split_horizontally(640);
         let max_loss = models
@@ -185,16 +183,14 @@ pub fn learning_curves(
             false,
         )
         .map_err(perr(path))?;
-        root.present().map_err(perr(path))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        root.present().map_err(perr(path))
+    })
 }
 
 /// A grouped bar chart: one group per label, one bar per series (values 0..100).
 pub fn bars(path: &Path, title: &str, labels: &[&str], series: &[(&str, &[f64])]) -> Result<()> {
-    let tmp = path.with_extension("png.part.png");
-    {
-        let root = BitMapBackend::new(&tmp, (1200, 600)).into_drawing_area();
+    write_via(path, |tmp| {
+        let root = BitMapBackend::new(tmp, (1200, 600)).into_drawing_area();
         root.fill(&WHITE).map_err(perr(path))?;
         let n = labels.len().max(1);
         let groups = series.len().max(1) as f64;
@@ -245,7 +241,6 @@ pub fn bars(path: &Path, title: &str, labels: &[&str], series: &[(&str, &[f64])]
             .position(SeriesLabelPosition::LowerLeft)
             .draw()
             .map_err(perr(path))?;
-        root.present().map_err(perr(path))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        root.present().map_err(perr(path))
+    })
 }

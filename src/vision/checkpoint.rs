@@ -2,8 +2,8 @@
 //! `<dir>/convnet.json` ([`CheckpointMeta`]: architecture, pretraining config, seed, test
 //! accuracy, tch version, creation date, tensor shapes and the SHA-256 of the `.ot` file).
 //!
-//! Writes go to `*.part` files that are renamed into place, the tensors first and the JSON last,
-//! so a reader never sees a half-written file; and because the JSON records the digest of the
+//! Both files are written atomically ([`crate::report::files`]), the tensors first and the JSON
+//! last, so a reader never sees a half-written file; and because the JSON records the digest of the
 //! tensor file, a crash between the two renames (new `.ot`, old `.json`) is detected on load
 //! rather than silently mixing two models.
 
@@ -16,7 +16,8 @@ use tch::{nn, Kind, Tensor};
 use super::convnet::{ConvNet, ConvNetConfig};
 use super::mnist::Mnist;
 use super::pretrain::{pretrain, PretrainConfig, PretrainReport, Progress};
-use super::{sha256, torch_err};
+use super::{digest, torch_err};
+use crate::report::files::{write_json, write_via};
 use crate::{Error, Result};
 
 /// Where `dilp mnist pretrain` keeps the model, relative to the repository root.
@@ -60,10 +61,7 @@ pub fn save(
     seed: u64,
     test_accuracy: Option<f64>,
 ) -> Result<CheckpointMeta> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let (ot, json) = paths(dir);
-    let ot_part = dir.join("convnet.ot.part");
-    let json_part = dir.join("convnet.json.part");
     let params = net.parameters();
     let cpu: Vec<(String, Tensor)> = params
         .iter()
@@ -74,8 +72,12 @@ pub fn save(
             ))
         })
         .collect::<Result<_>>()?;
-    Tensor::save_multi(&cpu, &ot_part).map_err(torch_err)?;
-    let bytes = std::fs::read(&ot_part).map_err(|e| Error::io(&ot_part, e))?;
+    // The digest is taken from the temporary file, so it describes exactly the bytes renamed.
+    let weights_sha256 = write_via(&ot, |tmp| {
+        Tensor::save_multi(&cpu, tmp).map_err(torch_err)?;
+        let bytes = std::fs::read(tmp).map_err(|e| Error::io(tmp, e))?;
+        Ok(digest::hex_digest(&bytes))
+    })?;
     let meta = CheckpointMeta {
         format: FORMAT,
         net: net.config().clone(),
@@ -85,13 +87,9 @@ pub fn save(
         tch_version: TCH_VERSION.to_string(),
         created: utc_now(),
         tensors: params.iter().map(|(n, t)| (n.clone(), t.size())).collect(),
-        weights_sha256: sha256::hex_digest(&bytes),
+        weights_sha256,
     };
-    let text = serde_json::to_string_pretty(&meta)
-        .map_err(|e| Error::Torch(format!("serialising checkpoint metadata: {e}")))?;
-    std::fs::write(&json_part, text + "\n").map_err(|e| Error::io(&json_part, e))?;
-    std::fs::rename(&ot_part, &ot).map_err(|e| Error::io(&ot, e))?;
-    std::fs::rename(&json_part, &json).map_err(|e| Error::io(&json, e))?;
+    write_json(&json, &meta)?;
     Ok(meta)
 }
 
@@ -130,7 +128,7 @@ pub fn load(path: &nn::Path, dir: &Path) -> Result<(ConvNet, CheckpointMeta)> {
         msg: format!("{msg}; delete it or run `dilp mnist pretrain` again"),
     };
     let bytes = std::fs::read(&ot).map_err(|e| Error::io(&ot, e))?;
-    let digest = sha256::hex_digest(&bytes);
+    let digest = digest::hex_digest(&bytes);
     if digest != meta.weights_sha256 {
         return Err(corrupt(format!(
             "weights do not match convnet.json (SHA-256 {digest}, expected {})",

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use super::sha256;
+use super::digest;
 use super::torch_err;
 use crate::{Error, Result};
 
@@ -145,7 +145,7 @@ pub fn verify_file(dir: &Path, spec: &IdxFile) -> Result<()> {
     }
     let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
     let digest =
-        sha256::hex_digest_reader(BufReader::new(file)).map_err(|e| Error::io(&path, e))?;
+        digest::hex_digest_reader(BufReader::new(file)).map_err(|e| Error::io(&path, e))?;
     if digest != spec.sha256 {
         return Err(data_err(
             &path,

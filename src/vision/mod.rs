@@ -9,12 +9,12 @@
 
 pub mod checkpoint;
 pub mod convnet;
+pub mod digest;
 pub mod matching;
 pub mod mlp;
 pub mod mnist;
 pub mod pairs;
 pub mod pretrain;
-pub mod sha256;
 
 pub use checkpoint::{load, load_or_pretrain, save, CheckpointMeta, Loaded, Origin};
 pub use convnet::{ConvNet, ConvNetConfig};
