@@ -276,3 +276,64 @@ fn the_default_budget_is_a_share_of_physical_memory() {
     }
     assert!(budget.to_string().ends_with("iB") || budget.to_string().ends_with(" B"));
 }
+
+/// The ∂ILP figures against the learner's own, computed on compiled worlds: the tensor path's
+/// tape (`memory::our_estimate`) is matched from above within `TENSOR_FACTOR` (the model counts
+/// every candidate body atom as a pattern), the paper's formula exactly, and the native
+/// kernel's (`lanes::tape_bytes` per lane group plus `compiled_bytes`) within `NATIVE_FACTOR`
+/// either way.
+#[cfg(feature = "torch")]
+#[test]
+fn dilp_estimates_match_the_learners_own_on_the_benchmark_tasks() {
+    use dilp::dilp::kernel::SparseWorld;
+    use dilp::dilp::{lanes, memory, CompiledTask};
+    const TENSOR_FACTOR: f64 = 1.25;
+    const NATIVE_FACTOR: f64 = 32.0;
+    for task in benchmark_tasks() {
+        let model = SizeModel::of(&task);
+        let compiled = CompiledTask::new(&task, tch::Device::Cpu);
+        let shapes = compiled.weight_shapes();
+        let sparse: Vec<SparseWorld> = (task.train.iter().chain(&task.validation))
+            .map(|w| SparseWorld::new(&task, &compiled.clause_sets, w))
+            .collect();
+        for seeds in [1usize, 16] {
+            let ours = (compiled.train.iter())
+                .map(|w| memory::our_estimate(w, seeds, w.steps))
+                .chain(
+                    compiled
+                        .validation
+                        .iter()
+                        .map(|w| memory::our_estimate(w, seeds, 2)),
+                )
+                .fold(0.0, f64::max);
+            let paper = (compiled.train.iter())
+                .map(|w| memory::paper_estimate(w, &shapes, w.steps) * seeds as f64)
+                .fold(0.0, f64::max);
+            let groups = seeds.div_ceil(lanes::L) as f64;
+            let native = (sparse.iter())
+                .map(|w| lanes::tape_bytes(w) * groups + w.compiled_bytes())
+                .fold(0.0, f64::max);
+            let (t, p, n) = (
+                model.dilp_tensor_bytes(seeds),
+                model.dilp_paper_bytes(seeds),
+                model.dilp_native_bytes(seeds),
+            );
+            println!(
+                "{} seeds {seeds}: tensor {t:.0}/{ours:.0} ({:.2}x), paper {p:.0}/{paper:.0}, \
+                 native {n:.0}/{native:.0} ({:.2}x)",
+                task.name,
+                t / ours,
+                n / native
+            );
+            assert!(
+                t >= ours && t <= TENSOR_FACTOR * ours,
+                "{}: tensor",
+                task.name
+            );
+            assert!((p - paper).abs() <= 1e-9 * paper, "{}: paper", task.name);
+            let ratio = n / native;
+            let within = (1.0 / NATIVE_FACTOR..=NATIVE_FACTOR).contains(&ratio);
+            assert!(within, "{}: native {ratio}", task.name);
+        }
+    }
+}

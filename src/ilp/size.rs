@@ -92,7 +92,7 @@ pub fn clause_count(vocab: &Vocabulary, lang: &Language, head: PredId, tpl: Rule
             let mut exact: i128 = 0;
             for j in 0..=s {
                 let term = binomial(s, j).saturating_mul(pow_sat((tpl.v + j) as u128, r) as i128);
-                exact = if (s - j) % 2 == 0 {
+                exact = if (s - j).is_multiple_of(2) {
                     exact.saturating_add(term)
                 } else {
                     exact.saturating_sub(term)
@@ -146,7 +146,7 @@ pub fn weighted_pairs(
             let s = mask.count_ones() as usize;
             let exact: f64 = (0..=s)
                 .map(|j| {
-                    let sign = if (s - j) % 2 == 0 { 1.0 } else { -1.0 };
+                    let sign = if (s - j).is_multiple_of(2) { 1.0 } else { -1.0 };
                     sign * binomial(s, j) as f64 * ((tpl.v + j) as f64).powi(r as i32)
                 })
                 .sum();
