@@ -54,6 +54,26 @@ pub enum Error {
         limit_mib: f64,
         hint: String,
     },
+    /// A task whose estimated size is over the memory budget, refused before anything large
+    /// is allocated (see `crate::ilp::size`).
+    #[error(
+        "{file}: {what} would need about {} by estimate, over the memory budget of {}. \
+         The size comes from {driver}. To bring it down: {hint}",
+        size_text(*.needed_bytes),
+        size_text(*.budget_bytes as f64)
+    )]
+    TooLarge {
+        /// The task file.
+        file: String,
+        /// What was about to run (`generating the clauses`, `the SAT encoding`, ...).
+        what: String,
+        /// The predicate, template and world that drive the estimate, with their numbers.
+        driver: String,
+        needed_bytes: f64,
+        budget_bytes: u64,
+        /// What would bring the estimate down.
+        hint: String,
+    },
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("solver: {0}")]
@@ -63,6 +83,31 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Bytes for people: `512 B`, `3.2 KiB`, `8.0 GiB`, … up to EiB, then powers of ten of EiB.
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut x = bytes.max(0.0);
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < UNITS.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{x:.0} B"),
+        _ if x >= 1e4 => format!("{x:.2e} {}", UNITS[u]),
+        _ => format!("{x:.1} {}", UNITS[u]),
+    }
+}
+
+/// A size in a refusal: MiB (the unit the other memory messages use), with GiB and up beside it.
+fn size_text(bytes: f64) -> String {
+    let mib = bytes / 1_048_576.0;
+    if bytes < 1_073_741_824.0 {
+        return format!("{mib:.2} MiB");
+    }
+    format!("{mib:.0} MiB ({})", human_bytes(bytes))
+}
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -17,8 +17,11 @@
 //! order, arguments lexicographic by variable number (X < Y < Z < W < V); a clause is the pair
 //! (i, j) with i ≤ j, and clauses are listed in lexicographic order of (i, j).
 
+use super::budget::MemoryBudget;
 use super::ground::pair_width;
+use super::size::SizeModel;
 use super::task::{Language, RuleTemplate, Task};
+use crate::error::Result;
 use crate::logic::{Atom, Clause, PredId, Term, VarId, Vocabulary};
 use std::fmt::Write;
 
@@ -118,6 +121,28 @@ pub fn generate_all(task: &Task) -> Vec<ClauseSet> {
             }
         })
         .collect()
+}
+
+/// [`generate_all`], after checking with the size model that the clauses fit in `budget`.
+///
+/// # Errors
+/// [`crate::Error::TooLarge`] naming the template with the most clauses, before any is built.
+pub fn try_generate_all(task: &Task, budget: MemoryBudget) -> Result<Vec<ClauseSet>> {
+    SizeModel::of(task).check_clauses(budget)?;
+    Ok(generate_all(task))
+}
+
+/// [`describe_clauses`], refused up front (like [`try_generate_all`]) when the clauses and their
+/// listing (about 80 bytes a line) would not fit in `budget`.
+///
+/// # Errors
+/// [`crate::Error::TooLarge`] naming the template with the most clauses.
+pub fn describe_clauses_within(task: &Task, budget: MemoryBudget) -> Result<String> {
+    let model = SizeModel::of(task);
+    let listing = 80.0 * model.clauses() as f64;
+    let left = (budget.bytes() as f64 - listing).max(0.0);
+    model.check_clauses(MemoryBudget::from_bytes(left as u64))?;
+    Ok(describe_clauses(task))
 }
 
 /// The listing behind `dilp clauses TASK.toml`: per intensional predicate and template the

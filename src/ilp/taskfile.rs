@@ -6,8 +6,8 @@
 //! TOML field they came from (`even.toml [train 1].background`), so a located error inside a
 //! fact string still tells the user where to look.
 
-use super::clausegen::generate_clauses;
 use super::ground::all_atoms;
+use super::size::clause_count;
 use super::task::{Language, PredRules, RuleTemplate, Task, World};
 use crate::error::{Error, Location, Result};
 use crate::logic::{ConstId, GroundAtom, Parser, PredId, Vocabulary};
@@ -295,7 +295,7 @@ impl Builder<'_> {
                 if let Some(t) = templates
                     .iter()
                     .flatten()
-                    .find(|&&t| generate_clauses(&self.vocab, lang, pred, t).is_empty())
+                    .find(|&&t| clause_count(&self.vocab, lang, pred, t) == 0)
                 {
                     let arity = self.vocab.arity(pred);
                     let msg = format!(

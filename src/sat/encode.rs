@@ -44,7 +44,9 @@
 
 use super::solver::{Formula, Lit, Model, Var};
 use crate::error::{Error, Result};
-use crate::ilp::{background_ids, examples, index_pairs, ClauseSet, IndexPairs, Task};
+use crate::ilp::{
+    background_ids, examples, index_pairs, ClauseSet, IndexPairs, MemoryBudget, SizeModel, Task,
+};
 use crate::logic::PredId;
 use std::collections::HashMap;
 
@@ -107,8 +109,24 @@ pub type Choice = Vec<[Option<usize>; 2]>;
 /// Encodes `task` with the clause lists `sets` (from [`crate::ilp::generate_all`]).
 ///
 /// `max_errors = None`: every training example must be classified right. `Some(k)`: up to `k`
-/// may be wrong, selected by [`Encoding::bound`].
+/// may be wrong, selected by [`Encoding::bound`]. Checked against the default
+/// [`MemoryBudget`] (see [`encode_within`]).
 pub fn encode(task: &Task, sets: &[ClauseSet], max_errors: Option<usize>) -> Result<Encoding> {
+    encode_within(task, sets, max_errors, MemoryBudget::default())
+}
+
+/// [`encode`], refused before anything is built when the size model's estimate of the
+/// encoding (index pairs, variables, clauses) is over `budget`.
+///
+/// # Errors
+/// [`Error::TooLarge`] naming the template and world that drive the size.
+pub fn encode_within(
+    task: &Task,
+    sets: &[ClauseSet],
+    max_errors: Option<usize>,
+    budget: MemoryBudget,
+) -> Result<Encoding> {
+    SizeModel::of(task).check_sat(budget)?;
     if sets.len() != task.rules.len() || sets.iter().zip(&task.rules).any(|(s, r)| s.pred != r.pred)
     {
         return Err(Error::Config(

@@ -20,9 +20,12 @@ pub mod encode;
 pub mod solver;
 
 use crate::error::{Error, Result};
-use crate::ilp::{check_program, generate_all, program_text, CheckReport, ClauseSet, Task};
+use crate::ilp::{
+    check_program, generate_all, program_text, CheckReport, ClauseSet, MemoryBudget, SizeModel,
+    Task,
+};
 use crate::logic::Clause;
-use encode::{encode, Choice, Encoding};
+use encode::{encode_within, Choice, Encoding};
 use serde::{Deserialize, Serialize};
 use solver::Lit;
 use std::fmt::Write;
@@ -39,6 +42,9 @@ pub struct SynthConfig {
     pub all: bool,
     /// Stop enumerating once this many programs are counted (default 100 000).
     pub all_limit: usize,
+    /// Refuse a task whose estimated encoding is bigger than this; `None` (default): a safe
+    /// share of physical memory ([`MemoryBudget::default`]).
+    pub max_memory: Option<MemoryBudget>,
 }
 
 /// The default cap on enumerated programs.
@@ -50,6 +56,7 @@ impl Default for SynthConfig {
             max_errors: None,
             all: false,
             all_limit: DEFAULT_ALL_LIMIT,
+            max_memory: None,
         }
     }
 }
@@ -111,14 +118,18 @@ pub struct SynthReport {
 ///
 /// # Errors
 /// [`Error::Solver`] if the solver returns a model that violates the CNF or decodes to no
-/// program, and [`Error::Config`] for a configuration that cannot be run.
+/// program, [`Error::Config`] for a configuration that cannot be run, and [`Error::TooLarge`]
+/// (before anything large is built) when the size model puts the encoding over the budget.
 pub fn synthesise(task: &Task, cfg: &SynthConfig) -> Result<SynthReport> {
     let start = Instant::now();
     if cfg.all && cfg.all_limit == 0 {
         return Err(Error::Config("all_limit must be at least 1".into()));
     }
+    // Refuse on the estimate before the clauses and the index pairs are built.
+    let budget = cfg.max_memory.unwrap_or_default();
+    SizeModel::of(task).check_sat(budget)?;
     let sets = generate_all(task);
-    let mut enc = encode(task, &sets, cfg.max_errors)?;
+    let mut enc = encode_within(task, &sets, cfg.max_errors, budget)?;
     let seconds_encode = start.elapsed().as_secs_f64();
     let (vars, clauses) = (enc.formula.num_vars(), enc.formula.num_clauses());
     let mut search = Search {
