@@ -103,7 +103,7 @@ fn clauses_reports_the_template_sizes() {
 }
 
 /// A bad `mnist train --config` file is refused before any data is loaded, naming the file and
-/// the place; so are unknown `learn` choices.
+/// the place.
 #[cfg(feature = "torch")]
 #[test]
 fn bad_run_settings_are_refused_with_their_place() {
@@ -128,6 +128,12 @@ fn bad_run_settings_are_refused_with_their_place() {
     let (code, _, err) = dilp(&["mnist", "train", "--config", "/nonexistent/run.json"]);
     assert_ne!(code, 0);
     assert!(err.contains("/nonexistent/run.json"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Unknown `learn` choices are refused, in the library's words.
+#[test]
+fn unknown_learn_choices_are_refused() {
     let task = "experiments/tasks/predecessor.toml";
     let (code, _, err) = dilp(&["learn", task, "--loss", "hinge"]);
     assert_ne!(code, 0);
@@ -135,7 +141,6 @@ fn bad_run_settings_are_refused_with_their_place() {
     let (code, _, err) = dilp(&["learn", task, "--select", "best"]);
     assert_ne!(code, 0);
     assert!(err.contains("unknown selection `best`"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `dilp learn` shows the program it reports (the one crisp selection judged) and says when
@@ -165,4 +170,18 @@ fn learn_prints_its_program_and_the_ties_the_data_leaves() {
     );
     assert!(dir.join("report.json").exists() && dir.join("config.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A named choice outside its list is refused by the parser, with the choices, before any
+/// file is read.
+#[test]
+fn unknown_choices_are_refused_with_the_choices() {
+    let (code, _, err) = dilp(&["run", "/nonexistent/x.dl", "--engine", "fast"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown engine `fast`"), "{err}");
+    assert!(err.contains("semi-naive"), "{err}");
+    assert!(!err.contains("/nonexistent/x.dl"), "{err}");
+    let (code, out, _) = dilp(&["run", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--engine") && out.contains("magic"), "{out}");
 }

@@ -24,7 +24,12 @@ fn solve(name: &str) {
     let task = dilp::ilp::load_task(&file).unwrap();
     assert!(
         task.validation.iter().all(|v| {
-            let train = task.train.iter().map(|w| w.constants.len()).max().unwrap_or(0);
+            let train = task
+                .train
+                .iter()
+                .map(|w| w.constants.len())
+                .max()
+                .unwrap_or(0);
             v.constants.len() > train
         }),
         "{name}: each validation world must be larger than training"

@@ -280,13 +280,13 @@ fn the_default_budget_is_a_share_of_physical_memory() {
 /// The ∂ILP figures against the learner's own, computed on compiled worlds: the tensor path's
 /// tape (`memory::our_estimate`) is matched from above within `TENSOR_FACTOR` (the model counts
 /// every candidate body atom as a pattern), the paper's formula exactly, and the native
-/// kernel's (`lanes::tape_bytes` per lane group plus `compiled_bytes`) within `NATIVE_FACTOR`
+/// kernel's (`native::tape_bytes` per lane group plus `compiled_bytes`) within `NATIVE_FACTOR`
 /// either way.
 #[cfg(feature = "torch")]
 #[test]
 fn dilp_estimates_match_the_learners_own_on_the_benchmark_tasks() {
     use dilp::dilp::kernel::SparseWorld;
-    use dilp::dilp::{lanes, memory, CompiledTask};
+    use dilp::dilp::{memory, native, CompiledTask};
     const TENSOR_FACTOR: f64 = 1.25;
     const NATIVE_FACTOR: f64 = 32.0;
     for task in benchmark_tasks() {
@@ -309,9 +309,9 @@ fn dilp_estimates_match_the_learners_own_on_the_benchmark_tasks() {
             let paper = (compiled.train.iter())
                 .map(|w| memory::paper_estimate(w, &shapes, w.steps) * seeds as f64)
                 .fold(0.0, f64::max);
-            let groups = seeds.div_ceil(lanes::L) as f64;
+            let groups = seeds.div_ceil(native::L) as f64;
             let native = (sparse.iter())
-                .map(|w| lanes::tape_bytes(w) * groups + w.compiled_bytes())
+                .map(|w| native::tape_bytes(w) * groups + w.compiled_bytes())
                 .fold(0.0, f64::max);
             let (t, p, n) = (
                 model.dilp_tensor_bytes(seeds),

@@ -52,24 +52,10 @@ pub fn our_estimate(world: &CompiledWorld, batch: usize, steps: usize) -> f64 {
     4.0 * per_step * steps as f64 * batch as f64
 }
 
-/// Memory that may be used: `DILP_MEMORY_MIB` if set, else 80% of `MemAvailable`.
+/// Memory that may be used when no limit is given: the default [`MemoryBudget`], the one every
+/// command checks its size estimate against.
 pub fn limit_bytes() -> f64 {
-    if let Some(mib) = std::env::var("DILP_MEMORY_MIB")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-    {
-        return mib * 1024.0 * 1024.0;
-    }
-    let avail_kib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemAvailable:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(8.0 * 1024.0 * 1024.0);
-    avail_kib * 1024.0 * 0.8
+    crate::ilp::MemoryBudget::default().bytes() as f64
 }
 
 /// Refuses a run whose estimate exceeds the limit, with the estimate in the message.
@@ -80,7 +66,7 @@ pub fn check_fits(what: &str, needed: f64, limit: f64) -> Result<()> {
             needed_mib: needed / 1048576.0,
             limit_mib: limit / 1048576.0,
             hint: "use fewer seeds, fewer steps T, fewer constants or smaller rule templates \
-                   (or raise DILP_MEMORY_MIB)"
+                   (or raise --max-memory)"
                 .into(),
         });
     }

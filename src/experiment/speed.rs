@@ -69,7 +69,7 @@ pub fn run(
             let r = match learn(&task, &cfg, device, &mut ()) {
                 Ok(r) => r,
                 // A batch too big for memory is a figure too: say so and go on.
-                Err(e @ crate::Error::Memory { .. }) => {
+                Err(e @ (crate::Error::Memory { .. } | crate::Error::TooLarge { .. })) => {
                     eprintln!("{:<16} seeds {:>4}: refused: {e}", task.name, s);
                     continue;
                 }

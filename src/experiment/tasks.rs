@@ -120,7 +120,7 @@ pub fn run(
         let mut bar = LearnBar::new(&task.name, base.steps);
         let r = match learn(&task, base, device, &mut bar) {
             Ok(r) => r,
-            Err(e @ Error::Memory { .. }) => {
+            Err(e @ (Error::Memory { .. } | Error::TooLarge { .. })) => {
                 bar.finish();
                 eprintln!("{:<16} refused: {e}", task.name);
                 continue;

@@ -108,8 +108,8 @@ pub struct LearnConfig {
     pub success_mse: f64,
     /// Floats per chunk of clause-pair maxima on the LibTorch path (default 2²² = 4194304).
     pub pair_chunk: usize,
-    /// Refuse runs estimated above this many MiB (default: `DILP_MEMORY_MIB`, else 80% of the
-    /// available memory).
+    /// Refuse runs estimated above this many MiB (default `None`: the default
+    /// [`crate::ilp::MemoryBudget`], half of physical memory; `--max-memory` sets it).
     pub memory_limit_mib: Option<f64>,
     /// Training implementation (default `auto`: the CPU kernel where it applies).
     pub backend: Backend,

@@ -35,6 +35,8 @@ pub fn learn(
 ) -> Result<LearnReport> {
     let cfg = &cfg.resolve(task);
     let start = Instant::now();
+    // The size model refuses an over-large task before any clause or tensor is allocated.
+    ilp::check_learn(task, cfg.seeds.max(1), cfg.memory_limit_mib)?;
     let clause_sets = ilp::generate_all(task);
     let shapes: Vec<(usize, usize)> = clause_sets
         .iter()
