@@ -136,10 +136,27 @@ fn check_world(
     }
 }
 
-/// The rules as engine text, one clause a line (each ending in a newline).
+/// The rules as engine text, one clause a line (each ending in a newline), as a person writes
+/// them: a body atom that a template repeated (`p(X,X), p(X,X)`) is written once, since a
+/// conjunction means the same with a repeated conjunct dropped. The engine reads it back to the
+/// same least model.
 pub fn program_text(vocab: &Vocabulary, rules: &[Clause]) -> String {
     rules
         .iter()
-        .map(|r| format!("{}\n", r.display(vocab)))
+        .map(|r| format!("{}\n", without_repeats(r).display(vocab)))
         .collect()
+}
+
+/// `r` with every body atom after its first occurrence dropped.
+fn without_repeats(r: &Clause) -> Clause {
+    let mut body = r.body.clone();
+    let mut i = 0;
+    body.retain(|b| {
+        i += 1;
+        !r.body[..i - 1].contains(b)
+    });
+    Clause {
+        body,
+        ..r.clone()
+    }
 }
