@@ -155,8 +155,5 @@ fn without_repeats(r: &Clause) -> Clause {
         i += 1;
         !r.body[..i - 1].contains(b)
     });
-    Clause {
-        body,
-        ..r.clone()
-    }
+    Clause { body, ..r.clone() }
 }
