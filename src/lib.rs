@@ -1,7 +1,7 @@
 //! dilp: Datalog programs learned from examples.
 //!
 //! Layers, each importing only from the ones before it:
-//! `logic → datalog → ilp → sat` (no LibTorch) and, with the `torch` feature,
+//! `logic → datalog → ilp → sat → neuro::taskfile` (no LibTorch) and, with the `torch` feature,
 //! `dilp → vision → train → report → experiment`.
 //!
 //! Invariants: no `tch` below [`dilp`]; row *i* of every valuation is the same ground atom in every
@@ -15,7 +15,6 @@ pub mod error;
 pub mod experiment;
 pub mod ilp;
 pub mod logic;
-#[cfg(feature = "torch")]
 pub mod neuro;
 pub mod report;
 pub mod rng;
