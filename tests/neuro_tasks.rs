@@ -37,8 +37,16 @@ fn labelling_programs_give_the_intended_labels_on_every_tuple() {
             assert_eq!(t.row(&tuple), row);
             assert_eq!(t.labels[row], want(&tuple), "{name} {tuple:?}");
             let w = &t.task.train[row];
-            assert_eq!(w.positive.len(), usize::from(want(&tuple)), "{name} {tuple:?}");
-            assert_eq!(w.negative.len(), usize::from(!want(&tuple)), "{name} {tuple:?}");
+            assert_eq!(
+                w.positive.len(),
+                usize::from(want(&tuple)),
+                "{name} {tuple:?}"
+            );
+            assert_eq!(
+                w.negative.len(),
+                usize::from(!want(&tuple)),
+                "{name} {tuple:?}"
+            );
         }
     }
 }
@@ -75,7 +83,11 @@ fn old_less_than_text() -> String {
          target = [{ v = 1, int = true }]\npred1 = [{ v = 1, int = false }, { v = 1, int = true }]\n",
     );
     for (a, b) in (0..10).flat_map(|a| (0..10).map(move |b| (a, b))) {
-        let (pos, neg) = if a < b { ("target.", "") } else { ("", "target.") };
+        let (pos, neg) = if a < b {
+            ("target.", "")
+        } else {
+            ("", "target.")
+        };
         s.push_str(&format!(
             "[[train]]\nbackground = \"{bg} image1({a}). image2({b}).\"\npositive = \"{pos}\"\nnegative = \"{neg}\"\n"
         ));
@@ -130,12 +142,18 @@ fn a_perceived_predicate_must_be_declared_extensional_and_unary() {
         "images = [\"image1\", \"image2\"]",
         "images = [\"image1\", \"imag2\"]",
     ));
-    assert!(e.starts_with("t.toml") && e.contains("unknown predicate `imag2`"), "{e}");
+    assert!(
+        e.starts_with("t.toml") && e.contains("unknown predicate `imag2`"),
+        "{e}"
+    );
     let e = err_of(&edited(
         "images = [\"image1\", \"image2\"]",
         "images = [\"image1\", \"pred1\"]",
     ));
-    assert!(e.contains("`pred1`") && e.contains("must be extensional"), "{e}");
+    assert!(
+        e.contains("`pred1`") && e.contains("must be extensional"),
+        "{e}"
+    );
     let e = err_of(&edited(
         "images = [\"image1\", \"image2\"]",
         "images = [\"image1\", \"succ\"]",
@@ -159,9 +177,15 @@ fn the_labelling_program_is_checked_with_locations() {
     assert!(e.contains("`less/2`") && e.contains("not declared"), "{e}");
     // An arity clash with the declared helper.
     let e = err_of(&edited("lt(X,Y) :- succ(X,Y).", "lt(X,Y,Y) :- succ(X,Y)."));
-    assert!(e.contains("[perception].labelling:1:") && e.contains("arity"), "{e}");
+    assert!(
+        e.contains("[perception].labelling:1:") && e.contains("arity"),
+        "{e}"
+    );
     // The learner's invented predicate is not the labeller's to use.
-    let e = err_of(&edited("lt(X,Y) :- succ(X,Y).", "lt(X,Y) :- succ(X,Y), pred1(Y)."));
+    let e = err_of(&edited(
+        "lt(X,Y) :- succ(X,Y).",
+        "lt(X,Y) :- succ(X,Y), pred1(Y).",
+    ));
     assert!(e.contains("`pred1/1`") && e.contains("invented"), "{e}");
     // A label that never varies.
     let e = err_of(&edited(
@@ -171,15 +195,26 @@ fn the_labelling_program_is_checked_with_locations() {
     assert!(e.contains("every digit tuple gets the label true"), "{e}");
     // Background facts: declared, extensional, not perceived.
     let e = err_of(&edited("zero(0). succ(0,1).", "zero(0). succ(0,1,2)."));
-    assert!(e.contains("[perception].background:1:") && e.contains("arity"), "{e}");
-    let e = err_of(&edited("zero(0). succ(0,1).", "zero(0). image1(3). succ(0,1)."));
+    assert!(
+        e.contains("[perception].background:1:") && e.contains("arity"),
+        "{e}"
+    );
+    let e = err_of(&edited(
+        "zero(0). succ(0,1).",
+        "zero(0). image1(3). succ(0,1).",
+    ));
     assert!(e.contains("perceived"), "{e}");
-    let e = err_of(&edited("zero(0). succ(0,1).", "zero(0). one(1). succ(0,1)."));
+    let e = err_of(&edited(
+        "zero(0). succ(0,1).",
+        "zero(0). one(1). succ(0,1).",
+    ));
     assert!(e.contains("unknown predicate `one/1`"), "{e}");
     // The ILP parser's own errors still name the file.
     let e = err_of(&edited("steps = 10", "steps = 0"));
     assert!(e.starts_with("t.toml") && e.contains("steps"), "{e}");
-    let e = err_of(&format!("{LESS_THAN_TEXT}\n[[train]]\nbackground = \"zero(0).\"\n"));
+    let e = err_of(&format!(
+        "{LESS_THAN_TEXT}\n[[train]]\nbackground = \"zero(0).\"\n"
+    ));
     assert!(e.contains("[[train]]"), "{e}");
 }
 

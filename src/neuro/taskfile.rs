@@ -336,7 +336,10 @@ fn check_background(text: &str, frame: &Task, images: &[String], file: &str) -> 
         } else if !frame.language.extensional.contains(&atom.pred) {
             format!("`{pname}` is not extensional; background facts may not use the target or invented predicates")
         } else if images.contains(&pname) {
-            format!("`{}` is perceived from an image; the background may not fix it", atom.display(&vocab))
+            format!(
+                "`{}` is perceived from an image; the background may not fix it",
+                atom.display(&vocab)
+            )
         } else {
             continue;
         };
@@ -526,5 +529,6 @@ fn with_worlds(table: &toml::Table, worlds: Vec<toml::Value>) -> toml::Table {
 }
 
 fn toml_text(table: &toml::Table, file: &str) -> Result<String> {
-    toml::to_string(table).map_err(|e| task_err(file, format!("cannot write the symbolic task: {e}")))
+    toml::to_string(table)
+        .map_err(|e| task_err(file, format!("cannot write the symbolic task: {e}")))
 }
