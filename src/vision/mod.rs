@@ -13,6 +13,7 @@ pub mod matching;
 pub mod mlp;
 pub mod mnist;
 pub mod pairs;
+pub mod preprocess;
 pub mod pretrain;
 pub mod sha256;
 
