@@ -8,6 +8,8 @@
 pub mod less_than;
 #[cfg(feature = "torch")]
 pub mod perception;
+#[cfg(feature = "torch")]
+pub mod predict;
 pub mod taskfile;
 
 #[cfg(feature = "torch")]
