@@ -155,3 +155,56 @@ fn the_proof_lists_the_ground_instances_that_derive_the_target() {
     assert!((p - 0.875).abs() < 1e-12, "{p}");
     assert!(labelled_probability(&t, &[left]).is_none());
 }
+
+/// A whole run of a one-image task goes through: frozen (untrained) conv-net, ∂ILP and the MLP
+/// on 10 digit tuples, the engine check over all 10.
+#[test]
+fn a_one_image_run_goes_end_to_end() {
+    use dilp::experiment::mnist::{run_one, Context, MnistRunConfig};
+    use dilp::train::TrainConfig;
+    use dilp::vision::{ConvNet, ConvNetConfig, Mnist};
+    tch::set_num_threads(1);
+    tch::manual_seed(0);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
+    let data = Mnist::load(dir).unwrap().subset(500, 300).unwrap();
+    let vs = nn::VarStore::new(Device::Cpu);
+    let cfg = ConvNetConfig {
+        conv1: 4,
+        conv2: 8,
+        hidden: 16,
+        dropout: 0.0,
+    };
+    let net = ConvNet::new(&vs.root(), &cfg).unwrap();
+    let mut ctx = Context::from_parts(data, vs, net, None, Device::Cpu);
+    ctx.set_task(dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap());
+    let small = TrainConfig {
+        steps: 20,
+        batch_size: 16,
+        eval_every: 10,
+        eval_pairs: 50,
+        ..Default::default()
+    };
+    let run = MnistRunConfig {
+        held_out: 0.3,
+        pairs: 200,
+        test_pairs: 100,
+        dilp: small.clone(),
+        mlp: small,
+        restarts: 0,
+        ..Default::default()
+    };
+    let out = std::env::temp_dir().join(format!("dilp-one-image-{}", std::process::id()));
+    let r = run_one(&mut ctx, &run, &out).unwrap();
+    assert_eq!((r.task.as_str(), r.tuples), ("mnist_is_one", 10));
+    assert!(r.engine_pairs_correct <= 10);
+    for a in [
+        r.dilp_seen_acc,
+        r.dilp_heldout_acc,
+        r.mlp_seen_acc,
+        r.mlp_heldout_acc,
+    ] {
+        assert!((0.0..=1.0).contains(&a), "{r:?}");
+    }
+    assert!(out.join("metrics.json").exists() && out.join("program.dl").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -16,8 +16,10 @@
 //!   and the first `k` are held out, so for one seed the held-out sets of growing `h` are nested.
 //!   The shuffle is redrawn (deterministically) until *both* the held-out set (when `k ≥ 2`) and
 //!   the seen set (when `100 − k ≥ 2`) contain a pair of each label, so training always sees both
-//!   answers and the held-out score is never on one label only. A redraw happens for half the
-//!   seeds at `k = 2` (or 98), 6% at `k = 5`, 0.2% at `k = 10` and under 10⁻⁶ for `20 ≤ k ≤ 80`.
+//!   answers and the held-out score is never on one label only. For less-than a redraw happens
+//!   for half the seeds at `k = 2` (or 98), 6% at `k = 5`, 0.2% at `k = 10` and under 10⁻⁶ for
+//!   `20 ≤ k ≤ 80`. A task with a single tuple of one label keeps it in training and holds out
+//!   tuples of the other label only.
 //! - **Sampling**: each pair first draws a digit pair uniformly from its split's digit pairs, then
 //!   a left image uniformly among the images of digit `a` and a right image uniformly among those
 //!   of digit `b` (with replacement). So digit pairs are balanced, and labels follow the split's
@@ -126,12 +128,17 @@ pub fn held_out_tuples(seed: u64, h: f64, labels: &[bool]) -> Result<Vec<usize>>
         )));
     }
     let all: Vec<usize> = (0..n).collect();
+    // A task with a single tuple of one label (is the digit a 1?) cannot show it on both sides:
+    // it stays in training, and the held-out side goes without.
+    let positives = labels.iter().filter(|&&l| l).count();
+    let split_both = positives.min(n - positives) >= 2;
     let mut rng = Rng::new(seed);
     for _ in 0..10_000 {
         let mut order = all.clone();
         rng.shuffle(&mut order);
         let (out, kept) = order.split_at(k);
-        if (k < 2 || mixed_labels(out, labels)) && (kept.len() < 2 || mixed_labels(kept, labels)) {
+        let out_ok = k < 2 || !split_both || mixed_labels(out, labels);
+        if out_ok && (kept.len() < 2 || mixed_labels(kept, labels)) {
             let mut out = out.to_vec();
             out.sort_unstable();
             return Ok(out);
