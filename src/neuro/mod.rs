@@ -4,6 +4,7 @@
 //!
 //! [`taskfile`] (no LibTorch) reads a task from its file; the rest needs the `torch` feature.
 
+mod labelling;
 #[cfg(feature = "torch")]
 pub mod less_than;
 #[cfg(feature = "torch")]

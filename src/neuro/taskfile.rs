@@ -27,10 +27,10 @@
 //! taken out of the TOML and the generated worlds put in before the ILP parser sees the text,
 //! so a perception task is validated by exactly the rules of any task file.
 
-use crate::datalog::{evaluate, Strategy};
-use crate::error::{Error, Location, Result};
+use super::labelling::Labeller;
+use crate::error::{Error, Result};
 use crate::ilp::{parse_task, Task};
-use crate::logic::{GroundAtom, Parser, PredId, Vocabulary};
+use crate::logic::Parser;
 use crate::sat::{synthesise, SynthConfig, SynthReport};
 use serde::Deserialize;
 use std::path::Path;
@@ -42,14 +42,14 @@ pub const LESS_THAN_PATH: &str = "experiments/tasks/mnist/less_than.toml";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPerception {
+pub(super) struct RawPerception {
     images: Vec<String>,
     digits: Option<Vec<RawConst>>,
     #[serde(default)]
-    background: String,
+    pub(super) background: String,
     #[serde(default)]
-    helpers: Vec<String>,
-    labelling: String,
+    pub(super) helpers: Vec<String>,
+    pub(super) labelling: String,
 }
 
 #[derive(Deserialize)]
@@ -144,7 +144,7 @@ pub fn load_checked(path: &Path) -> Result<NeuroTask> {
     Ok(t)
 }
 
-fn task_err(file: &str, msg: impl Into<String>) -> Error {
+pub(super) fn task_err(file: &str, msg: impl Into<String>) -> Error {
     Error::Task {
         file: file.to_string(),
         msg: msg.into(),
@@ -278,7 +278,7 @@ fn digits(raw: &RawPerception, file: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn is_name(s: &str) -> bool {
+pub(super) fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_lowercase()) && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
@@ -346,157 +346,6 @@ fn check_background(text: &str, frame: &Task, images: &[String], file: &str) -> 
         return Err(Error::Semantic { loc, msg });
     }
     Ok(())
-}
-
-/// The labelling program, parsed once over its own vocabulary (language extensional and target
-/// predicates, then the helpers), run once per digit tuple.
-struct Labeller {
-    base: crate::logic::Program,
-    target: GroundAtom,
-    file: String,
-}
-
-impl Labeller {
-    fn new(raw: &RawPerception, frame: &Task, file: &str) -> Result<Labeller> {
-        let mut vocab = Vocabulary::new();
-        let lang = &frame.language;
-        for &p in lang.extensional.iter().chain([&lang.target]) {
-            let _ = vocab.intern_pred(frame.vocab.pred_name(p), frame.vocab.arity(p));
-        }
-        let mut helpers: Vec<PredId> = Vec::new();
-        for d in &raw.helpers {
-            helpers.push(helper(d, &mut vocab, frame, file)?);
-        }
-        let declared = vocab.num_preds();
-        let src = format!("{file} [perception].labelling");
-        let (mut facts, mut rules) = (Vec::new(), Vec::new());
-        Parser::new(&mut vocab, src.clone()).parse_into(&raw.labelling, &mut facts, &mut rules)?;
-        let undeclared = |p: PredId, vocab: &Vocabulary| {
-            let name = vocab.pred_name(p);
-            let invented = frame
-                .vocab
-                .find_pred(name)
-                .is_some_and(|q| lang.invented().contains(&q));
-            let why = if invented {
-                "is an invented predicate of the learner; the labelling program may use only extensional predicates, the target and its helpers"
-            } else {
-                "is not declared (in [language] or [perception] helpers)"
-            };
-            Error::Semantic {
-                loc: locate(&raw.labelling, name, &src),
-                msg: format!("predicate `{name}/{}` {why}", vocab.arity(p)),
-            }
-        };
-        for atom in rules
-            .iter()
-            .flat_map(|r| std::iter::once(&r.head).chain(&r.body))
-        {
-            if atom.pred.index() >= declared {
-                return Err(undeclared(atom.pred, &vocab));
-            }
-        }
-        let target = PredId(lang.extensional.len() as u32);
-        for r in &rules {
-            if r.head.pred != target && !helpers.contains(&r.head.pred) {
-                let name = vocab.pred_name(r.head.pred).to_string();
-                return Err(Error::Semantic {
-                    loc: locate(&raw.labelling, &name, &src),
-                    msg: format!("the labelling program defines `{name}`, which is extensional; it may define only the target and its helpers"),
-                });
-            }
-        }
-        for f in &facts {
-            let name = vocab.pred_name(f.pred).to_string();
-            if f.pred.index() >= declared {
-                return Err(undeclared(f.pred, &vocab));
-            }
-            if !helpers.contains(&f.pred) {
-                return Err(Error::Semantic {
-                    loc: locate(&raw.labelling, &name, &src),
-                    msg: format!("a labelling fact of `{name}`: the labelling program's facts are of its helpers; facts the learner sees go in [perception] background"),
-                });
-            }
-        }
-        if !rules.iter().any(|r| r.head.pred == target) {
-            return Err(task_err(
-                file,
-                format!(
-                    "[perception] labelling: no rule defines the target `{}`",
-                    vocab.pred_name(target)
-                ),
-            ));
-        }
-        let bg = Parser::new(&mut vocab, format!("{file} [perception].background"))
-            .ground_atoms(&raw.background)?;
-        facts.extend(bg.into_iter().map(|(a, _)| a));
-        let base = crate::logic::Program {
-            vocab,
-            facts,
-            rules,
-        };
-        Ok(Labeller {
-            base,
-            target: GroundAtom::new(target, vec![]),
-            file: file.to_string(),
-        })
-    }
-
-    /// Whether the target holds in the world of these image facts.
-    fn label(&self, image_facts: &str) -> Result<bool> {
-        let mut prog = self.base.clone();
-        let atoms = Parser::new(&mut prog.vocab, format!("{} <digit tuple>", self.file))
-            .ground_atoms(image_facts)?;
-        prog.facts.extend(atoms.into_iter().map(|(a, _)| a));
-        Ok(evaluate(&prog, Strategy::SemiNaive).contains(&self.target))
-    }
-}
-
-/// Interns one helper declaration `name/arity`.
-fn helper(text: &str, vocab: &mut Vocabulary, frame: &Task, file: &str) -> Result<PredId> {
-    let bad = |msg: String| task_err(file, format!("[perception] helpers: {msg}"));
-    let parsed = text
-        .rsplit_once('/')
-        .and_then(|(n, a)| Some((n.trim(), a.trim().parse::<usize>().ok()?)));
-    let Some((name, arity)) = parsed.filter(|(n, a)| is_name(n) && *a <= 2) else {
-        return Err(bad(format!(
-            "`{text}` is not a predicate declaration `name/arity` (arity 0, 1 or 2)"
-        )));
-    };
-    if frame.vocab.find_pred(name).is_some() {
-        return Err(bad(format!("`{name}` is already declared in [language]")));
-    }
-    vocab
-        .intern_pred(name, arity)
-        .map_err(|known| bad(format!("`{text}` clashes with arity {known}")))
-}
-
-/// Where `name` first occurs as a whole word in `text` (for errors the parser cannot place).
-fn locate(text: &str, name: &str, file: &str) -> Location {
-    let word = |c: char| c.is_alphanumeric() || c == '_';
-    for (i, line) in text.lines().enumerate() {
-        let mut from = 0;
-        while let Some(at) = line[from..].find(name) {
-            let start = from + at;
-            let end = start + name.len();
-            let before = line[..start].chars().next_back().is_none_or(|c| !word(c));
-            let after = line[end..].chars().next().is_none_or(|c| !word(c));
-            if before && after {
-                return Location {
-                    file: file.to_string(),
-                    line: i + 1,
-                    col: line[..start].chars().count() + 1,
-                    snippet: name.to_string(),
-                };
-            }
-            from = end;
-        }
-    }
-    Location {
-        file: file.to_string(),
-        line: 1,
-        col: 1,
-        snippet: String::new(),
-    }
 }
 
 /// One generated `[[train]]` world: its background, its label (the target's name and whether
