@@ -56,23 +56,7 @@ pub fn predict(
             paths.len()
         )));
     }
-    let device = rules.world.init.device();
-    let x = to_tensor(inputs).to_device(device);
-    let probs = tch::no_grad(|| net.f_forward_t(&x, false))?.softmax(-1, Kind::Float);
-    let table: Vec<f32> = Vec::try_from(probs.to_device(tch::Device::Cpu).reshape([-1]))
-        .map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
-    let images: Vec<Reading> = table
-        .chunks(10)
-        .zip(paths)
-        .map(|(p, path)| {
-            let k = (0..10).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
-            Reading {
-                path: path.clone(),
-                digit: task.digits[k].clone(),
-                probs: p.iter().map(|&v| f64::from(v)).collect(),
-            }
-        })
-        .collect();
+    let (images, probs) = read_digits(net, task, inputs, paths, rules.world.init.device())?;
     let text = program_text(&task.task.vocab, program);
     if inputs.len() != task.arity() {
         return Ok(Prediction {
@@ -101,6 +85,34 @@ pub fn predict(
         program: text,
         proof,
     })
+}
+
+/// Reads `inputs` with `net` on `device`: each image's digit distribution, named by `paths`, and
+/// the same distributions as an `images × 10` tensor.
+pub fn read_digits(
+    net: &ConvNet,
+    task: &NeuroTask,
+    inputs: &[Vec<f32>],
+    paths: &[String],
+    device: tch::Device,
+) -> Result<(Vec<Reading>, Tensor)> {
+    let x = to_tensor(inputs).to_device(device);
+    let probs = tch::no_grad(|| net.f_forward_t(&x, false))?.softmax(-1, Kind::Float);
+    let table: Vec<f32> = Vec::try_from(probs.to_device(tch::Device::Cpu).reshape([-1]))
+        .map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
+    let images = table
+        .chunks(10)
+        .zip(paths)
+        .map(|(p, path)| {
+            let k = (0..10).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
+            Reading {
+                path: path.clone(),
+                digit: task.digits[k].clone(),
+                probs: p.iter().map(|&v| f64::from(v)).collect(),
+            }
+        })
+        .collect();
+    Ok((images, probs))
 }
 
 /// The ground rule instances of `program` that derive the task's target in the world of the

@@ -131,6 +131,20 @@ pub fn is_neuro_task(text: &str) -> bool {
     toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("perception"))
 }
 
+/// Any task file as a symbolic task: a neuro-symbolic file (with `[perception]`) as its symbolic
+/// version, one world per digit tuple (what `dilp synth`, `clauses` and `learn` run on it),
+/// any other as [`crate::ilp::load_task`] reads it.
+pub fn load_any_task(path: &Path) -> Result<crate::ilp::Task> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    match std::str::from_utf8(&bytes) {
+        Ok(text) if is_neuro_task(text) => {
+            Ok(parse_neuro_task(text, &path.display().to_string())?.task)
+        }
+        // Everything else, text that is not UTF-8 included, gets the task loader's own errors.
+        _ => crate::ilp::load_task(path),
+    }
+}
+
 /// Reads and parses a neuro-symbolic task file; errors name the path.
 pub fn load_neuro_task(path: &Path) -> Result<NeuroTask> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
