@@ -4,7 +4,7 @@
 //! digit tuples; the learned program checked by the engine on every digit tuple (10 or 100).
 
 use crate::error::{Error, Result};
-use crate::ilp::{check_program, program_text};
+use crate::ilp::{check_program, drop_idle_clauses, program_text};
 use crate::neuro::perception::logits_of;
 use crate::neuro::taskfile::{self, NeuroTask};
 use crate::neuro::{ImageSemantics, Perception, RuleModule, VisionMode};
@@ -489,9 +489,10 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let dilp_held = accuracy(&rules, &perception, &split.test_heldout)?;
     let (digit_acc, digit_rev, digit_matched, digit_confusion) =
         digit_accuracy(&perception, &ctx.mnist)?;
-    let read = rules.read_out();
-    let program = program_text(&rules.task.vocab, &read.rules());
-    let check = check_program(&rules.task, &read.rules());
+    // The read-out's clauses that change no prediction on any digit tuple are not reported.
+    let learned = drop_idle_clauses(&rules.task, &rules.read_out().rules());
+    let program = program_text(&rules.task.vocab, &learned);
+    let check = check_program(&rules.task, &learned);
     let engine_pairs_correct = check
         .worlds
         .iter()

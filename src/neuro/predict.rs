@@ -266,7 +266,7 @@ pub fn load_run(
         path: weights.clone(),
         msg: format!("not this task's run weights: {e}"),
     })?;
-    let program = rules.read_out().rules();
+    let program = crate::ilp::drop_idle_clauses(&task.task, &rules.read_out().rules());
     Ok(RunModel {
         stores: vec![vs, pretrained],
         rules,
