@@ -89,10 +89,7 @@ fn predecessor_is_solved_exactly() {
     assert_eq!(r.program, "target(X,Y) :- succ(Y,X).\n");
     assert!(r.vars > 0 && r.clauses > 0);
     let text = render_text(&r);
-    assert!(
-        text.contains("target(X,Y) :- succ(Y,X), succ(Y,X)."),
-        "{text}"
-    );
+    assert!(text.contains("target(X,Y) :- succ(Y,X)."), "{text}");
     assert!(text.contains("validation: passed"), "{text}");
     // The JSON carries the fields the CLI promises.
     let json = serde_json::to_value(&r).unwrap();
