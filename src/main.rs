@@ -101,6 +101,7 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
                 &cfg,
                 a.device,
                 &out,
+                a.resume,
             )?
             .1
         }
@@ -111,8 +112,8 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
                 None => {
                     let (cfg, rhos) = (resolve::bench_noise(&a, budget), resolve::noise_rhos(&a));
                     let only = a.tasks.only();
-                    let dir = &a.tasks.dir;
-                    noise::run(dir, only.as_deref(), &rhos, a.draws, &cfg, a.device, &out)?.1
+                    let (dir, only) = (&a.tasks.dir, only.as_deref());
+                    noise::run(dir, only, &rhos, a.draws, &cfg, a.device, &out, a.resume)?.1
                 }
             }
         }

@@ -363,6 +363,7 @@ fn noise_bench_averages_its_flip_draws() {
         &cfg,
         Device::Cpu,
         &out,
+        false,
     )
     .unwrap();
     assert_eq!(rows.len(), 1);
