@@ -100,8 +100,10 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
                 a.tasks.only().as_deref(),
                 &cfg,
                 a.device,
-                &out,
-                a.resume,
+                dilp::experiment::parts::Output {
+                    dir: &out,
+                    resume: a.resume,
+                },
             )?
             .1
         }
@@ -113,7 +115,11 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
                     let (cfg, rhos) = (resolve::bench_noise(&a, budget), resolve::noise_rhos(&a));
                     let only = a.tasks.only();
                     let (dir, only) = (&a.tasks.dir, only.as_deref());
-                    noise::run(dir, only, &rhos, a.draws, &cfg, a.device, &out, a.resume)?.1
+                    let output = dilp::experiment::parts::Output {
+                        dir: &out,
+                        resume: a.resume,
+                    };
+                    noise::run(dir, only, &rhos, a.draws, &cfg, a.device, output)?.1
                 }
             }
         }

@@ -17,7 +17,7 @@
 //! with `resume` a rerun loads the draws saved by an interrupted run with the same settings.
 
 use super::paper;
-use super::parts::{f64_or_nan, fingerprint, learn_settings, Parts};
+use super::parts::{f64_or_nan, fingerprint, learn_settings, Output, Parts};
 use super::tasks::task_files;
 use crate::dilp::{learn, LearnConfig, Loss, Selection};
 use crate::error::{Error, Result};
@@ -128,8 +128,8 @@ struct Draw {
     scores: Scores,
 }
 
-/// Runs Table 4; returns the rows and the printed table. With `resume`, draws whose record an
-/// earlier run with the same settings saved in `out/parts` are loaded, not trained.
+/// Runs Table 4; returns the rows and the printed table. With `output.resume`, draws whose record an
+/// earlier run with the same settings saved in `parts/` are loaded, not trained.
 pub fn run(
     dir: &Path,
     only: Option<&str>,
@@ -137,8 +137,7 @@ pub fn run(
     draws: usize,
     base: &LearnConfig,
     device: crate::dilp::Device,
-    out: &Path,
-    resume: bool,
+    output: Output,
 ) -> Result<(Vec<NoiseRow>, String)> {
     if draws == 0 {
         return Err(Error::Config("bench noise: at least one draw".into()));
@@ -151,7 +150,10 @@ pub fn run(
         "draws": draws,
         "device": format!("{device:?}"),
     });
-    let parts = Parts::open(out, &settings, resume)?;
+    let (out, parts) = (
+        output.dir,
+        Parts::open(output.dir, &settings, output.resume)?,
+    );
     write_json(
         &out.join("config.json"),
         &serde_json::json!({ "learn": base, "draws": draws, "rho": rhos }),

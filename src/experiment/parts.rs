@@ -17,6 +17,23 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// Where an experiment writes its results, and whether it resumes an interrupted run there.
+#[derive(Debug, Clone, Copy)]
+pub struct Output<'a> {
+    /// The output folder (tables, CSVs, plots, and the records in `parts/`).
+    pub dir: &'a Path,
+    /// Keep the records an earlier run with the same settings saved (`--resume`; default
+    /// false: start afresh).
+    pub resume: bool,
+}
+
+impl<'a> Output<'a> {
+    /// A fresh run into `dir`.
+    pub fn fresh(dir: &'a Path) -> Self {
+        Output { dir, resume: false }
+    }
+}
+
 /// The record folder of one experiment's output directory.
 pub struct Parts {
     dir: PathBuf,
@@ -181,7 +198,7 @@ fn remove_temporaries(dir: &Path) -> Result<()> {
         let name = e.file_name();
         let name = name.to_string_lossy();
         if name.starts_with('.') && name.contains(".part") && e.path().is_file() {
-            std::fs::remove_file(e.path()).map_err(|err| Error::io(&e.path(), err))?;
+            std::fs::remove_file(e.path()).map_err(|err| Error::io(e.path(), err))?;
         }
     }
     Ok(())

@@ -7,7 +7,7 @@
 //! `resume` a rerun loads the rows saved by an interrupted run with the same settings.
 
 use super::paper;
-use super::parts::{f64_or_nan, fingerprint, learn_settings, Parts};
+use super::parts::{f64_or_nan, fingerprint, learn_settings, Output, Parts};
 use crate::dilp::{learn, LearnConfig};
 use crate::error::{Error, Result};
 use crate::ilp::load_task;
@@ -123,15 +123,14 @@ enum Outcome {
     Refused(String),
 }
 
-/// Runs Table 3; returns the rows and the printed table. With `resume`, tasks whose record an
-/// earlier run with the same settings saved in `out/parts` are loaded, not trained.
+/// Runs Table 3; returns the rows and the printed table. With `output.resume`, tasks whose record an
+/// earlier run with the same settings saved in `parts/` are loaded, not trained.
 pub fn run(
     dir: &Path,
     only: Option<&str>,
     base: &LearnConfig,
     device: crate::dilp::Device,
-    out: &Path,
-    resume: bool,
+    output: Output,
 ) -> Result<(Vec<TaskRow>, String)> {
     let files = task_files(dir, only)?;
     let settings = serde_json::json!({
@@ -139,7 +138,10 @@ pub fn run(
         "learn": learn_settings(base),
         "device": format!("{device:?}"),
     });
-    let parts = Parts::open(out, &settings, resume)?;
+    let (out, parts) = (
+        output.dir,
+        Parts::open(output.dir, &settings, output.resume)?,
+    );
     write_json(&out.join("config.json"), base)?;
     let mut rows = Vec::new();
     for f in files {
