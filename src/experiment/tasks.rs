@@ -115,14 +115,6 @@ impl<'a> From<&'a TaskRow> for Table3Csv<'a> {
     }
 }
 
-/// What became of one task: its row, or the size model's refusal (a task too large for the
-/// memory budget is reported and skipped, not an error of the whole table).
-#[derive(serde::Serialize, serde::Deserialize)]
-enum Outcome {
-    Row(TaskRow),
-    Refused(String),
-}
-
 /// Runs Table 3; returns the rows and the printed table. With `output.resume`, tasks whose record an
 /// earlier run with the same settings saved in `parts/` are loaded, not trained.
 pub fn run(
@@ -149,19 +141,19 @@ pub fn run(
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         let print = fingerprint(&f)?;
-        let (outcome, saved) = match parts.get::<Outcome>(&key, &print)? {
-            Some(o) => (o, true),
-            None => (train(&f, base, device)?, false),
-        };
-        if !saved {
-            parts.put(&key, &print, &outcome)?;
-        }
-        let row = match outcome {
-            Outcome::Row(row) => row,
-            Outcome::Refused(e) => {
-                eprintln!("{key:<16} refused: {e}");
-                continue;
-            }
+        let (row, saved) = match parts.get::<TaskRow>(&key, &print)? {
+            Some(row) => (row, true),
+            None => match train(&f, base, device)? {
+                Ok(row) => {
+                    parts.put(&key, &print, &row)?;
+                    (row, false)
+                }
+                // A refusal is not saved: a rerun with a larger --max-memory tries again.
+                Err(refusal) => {
+                    eprintln!("{key:<16} refused: {refusal}");
+                    continue;
+                }
+            },
         };
         eprintln!(
             "{:<16} {:>6.1}% (paper {:>5})  best seed solved: {:<11} {:>7.1} s{}",
@@ -181,21 +173,26 @@ pub fn run(
     Ok((rows.clone(), render(&rows)))
 }
 
-/// Trains one task file into its row, or the refusal of a task too large for the budget.
-fn train(f: &Path, base: &LearnConfig, device: crate::dilp::Device) -> Result<Outcome> {
+/// Trains one task file into its row, or (inner `Err`) the refusal of a task too large for
+/// the memory budget, which is reported and skipped rather than failing the whole table.
+fn train(
+    f: &Path,
+    base: &LearnConfig,
+    device: crate::dilp::Device,
+) -> Result<std::result::Result<TaskRow, Error>> {
     let task = load_task(f)?;
     let mut bar = LearnBar::new(&task.name, base.steps);
     let r = match learn(&task, base, device, &mut bar) {
         Ok(r) => r,
         Err(e @ (Error::Memory { .. } | Error::TooLarge { .. })) => {
             bar.finish();
-            return Ok(Outcome::Refused(e.to_string()));
+            return Ok(Err(e));
         }
         Err(e) => return Err(e),
     };
     bar.finish();
     let total = (r.seed_steps + r.seed_steps_saved).max(1) as f64;
-    Ok(Outcome::Row(TaskRow {
+    Ok(Ok(TaskRow {
         task: task.name.clone(),
         seeds: r.seeds.len(),
         success_pct: 100.0 * r.seeds_solved as f64 / r.seeds.len().max(1) as f64,
