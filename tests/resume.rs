@@ -197,9 +197,9 @@ fn bench_tasks_resumes_after_a_kill() {
         "--only",
         "predecessor,undirected_edge,son",
         "--seeds",
-        "4",
+        "8",
         "--steps",
-        "200",
+        "400",
     ];
     let (cut, whole) = interrupt_and_resume("tasks", &args);
     assert_eq!(
@@ -212,18 +212,19 @@ fn bench_tasks_resumes_after_a_kill() {
     );
     // Other settings are refused by name, before any training.
     let mut other = args;
-    other[4] = "5";
+    other[4] = "9";
     let mut c = dilp(&other, &cut);
     c.arg("--resume");
     let o = c.output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.contains("learn.seeds: was 4, now 5"), "{err}");
+    assert!(err.contains("learn.seeds: was 8, now 9"), "{err}");
     for d in [cut, whole] {
         std::fs::remove_dir_all(d).unwrap();
     }
 }
 
+/// One task, three ρ: the kill leaves at least one ρ to do.
 #[test]
 fn bench_noise_resumes_after_a_kill() {
     let args = [
@@ -231,11 +232,11 @@ fn bench_noise_resumes_after_a_kill() {
         "--only",
         "predecessor",
         "--rho",
-        "0.1,0.3",
+        "0.1,0.2,0.3",
         "--seeds",
         "4",
         "--steps",
-        "200",
+        "400",
     ];
     let (cut, whole) = interrupt_and_resume("noise", &args);
     // No timings in Table 4's files: byte for byte the same.
