@@ -4,7 +4,8 @@
 //! `logic → datalog → ilp → sat → dilp → report → experiment`. All of them build without
 //! LibTorch: the ∂ILP learner's CPU kernel works on plain vectors. The `torch` feature adds the
 //! tensor path of [`dilp`] (any t-norm, any device), `vision → train → neuro` (which sit
-//! between `dilp` and `report`) and the MNIST experiments.
+//! between `dilp` and `report`) and the MNIST experiments; `neuro::taskfile` (task files over
+//! perceived digits) builds without it.
 //!
 //! Invariants: `tch` only behind the `torch` feature and never below [`dilp`]; row *i* of every
 //! valuation is the same ground atom in every run; every program a learner returns goes through
@@ -16,7 +17,6 @@ pub mod error;
 pub mod experiment;
 pub mod ilp;
 pub mod logic;
-#[cfg(feature = "torch")]
 pub mod neuro;
 pub mod report;
 pub mod rng;

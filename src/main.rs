@@ -35,7 +35,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(a) => run_datalog(a)?,
         Command::Clauses { task } => {
-            let task = dilp::ilp::load_task(&task)?;
+            let task = dilp::neuro::taskfile::load_any_task(&task)?;
             print!("{}", dilp::ilp::describe_clauses_within(&task, budget)?);
         }
         Command::Synth(a) => synth(a, budget)?,
@@ -72,7 +72,7 @@ fn run_datalog(a: RunArgs) -> Result<()> {
 }
 
 fn synth(a: SynthArgs, budget: dilp::ilp::MemoryBudget) -> Result<()> {
-    let task = dilp::ilp::load_task(&a.task)?;
+    let task = dilp::neuro::taskfile::load_any_task(&a.task)?;
     let cfg = dilp::sat::SynthConfig {
         max_errors: a.max_errors,
         all: a.all,
@@ -159,11 +159,22 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
 mod mnist {
     //! `dilp mnist`: dispatch and the run summary.
 
-    use crate::cli::mnist_args::{MnistCommand, MnistTrainArgs};
+    use crate::cli::mnist_args::{MnistCommand, MnistPredictArgs, MnistTrainArgs, TaskFlag};
     use crate::cli::resolve_mnist::{self, DATA_DIR, MODEL_DIR};
     use anyhow::Result;
     use dilp::experiment::{mnist, mnist_sweep};
+    use dilp::neuro::{predict, taskfile, NeuroTask};
     use std::path::Path;
+
+    /// The task `--task` names, parsed and proved solvable in its template before any training;
+    /// the shipped less-than file without it.
+    fn task(flag: &TaskFlag) -> Result<NeuroTask> {
+        let task = match &flag.file {
+            Some(path) => taskfile::load_checked(path)?,
+            None => taskfile::less_than()?,
+        };
+        Ok(task)
+    }
 
     pub fn run(which: MnistCommand) -> Result<()> {
         let (data, models) = (Path::new(DATA_DIR), Path::new(MODEL_DIR));
@@ -180,9 +191,11 @@ mod mnist {
             }
             MnistCommand::Train(a) => train(&a, data, models)?,
             MnistCommand::Sweep(a) => {
-                print!("{}", mnist_sweep::sweep(&resolve_mnist::sweep(&a)?)?)
+                let opts = resolve_mnist::sweep(&a)?;
+                print!("{}", mnist_sweep::sweep_task(&opts, task(&a.task)?)?)
             }
-            MnistCommand::Task => print!("{}", dilp::neuro::less_than::task_text()),
+            MnistCommand::Task { task: flag } => print!("{}", task(&flag)?.symbolic_text),
+            MnistCommand::Predict(a) => read_images(&a, models)?,
             MnistCommand::Plot { dir } => {
                 mnist_sweep::plot_sweep(&dir)?;
                 println!("redrew the plots in {}", dir.display());
@@ -193,7 +206,9 @@ mod mnist {
 
     fn train(a: &MnistTrainArgs, data: &Path, models: &Path) -> Result<()> {
         let cfg = resolve_mnist::run_config(a.config.as_deref(), &a.run)?;
+        let task = task(&a.task)?;
         let mut ctx = mnist::prepare(data, models, a.device, false)?;
+        ctx.set_task(task);
         let out = a
             .out
             .clone()
@@ -227,6 +242,66 @@ mod mnist {
             r.engine_pairs_correct, r.program
         );
         println!("wrote {}", out.display());
+        Ok(())
+    }
+
+    /// `dilp mnist predict`.
+    fn read_images(a: &MnistPredictArgs, models: &Path) -> Result<()> {
+        let task = task(&a.task)?;
+        let inputs = (a.images.iter())
+            .map(|p| dilp::vision::preprocess::load_digit(p))
+            .collect::<dilp::Result<Vec<_>>>()?;
+        let names: Vec<String> = a.images.iter().map(|p| p.display().to_string()).collect();
+        let r = match &a.run {
+            Some(dir) => {
+                let m = predict::load_run(dir, &task, models, a.device)?;
+                predict::predict(&m.net, &m.rules, &task, &m.program, &inputs, &names)?
+            }
+            None => {
+                let vs = tch::nn::VarStore::new(a.device);
+                let (net, _) = dilp::vision::checkpoint::load(&vs.root(), models)?;
+                let (images, _) = predict::read_digits(&net, &task, &inputs, &names, a.device)?;
+                let probs: Vec<Vec<f64>> = images.iter().map(|r| r.probs.clone()).collect();
+                predict::Prediction {
+                    p_target: predict::labelled_probability(&task, &probs),
+                    images,
+                    program: String::new(),
+                    proof: vec![],
+                }
+            }
+        };
+        if a.json {
+            println!("{}", serde_json::to_string(&r)?);
+            return Ok(());
+        }
+        for img in &r.images {
+            let best = img.probs.iter().cloned().fold(0.0, f64::max);
+            println!("{}: digit {} (p = {best:.3})", img.path, img.digit);
+            let row: Vec<String> = (img.probs.iter().enumerate())
+                .map(|(k, p)| format!("{}:{p:.3}", task.digits[k]))
+                .collect();
+            println!("  {}", row.join(" "));
+        }
+        match (r.p_target, a.run.is_some()) {
+            (Some(p), true) => {
+                println!("P(target) = {p:.4} under the learned program:\n{}", r.program);
+                if r.proof.is_empty() {
+                    println!("the target is not derived from the digits read");
+                } else {
+                    println!("proof (ground rule instances, in the order they fire):");
+                    r.proof.iter().for_each(|step| println!("  {step}"));
+                }
+            }
+            (Some(p), false) => println!(
+                "P(target) = {p:.4} under the task's labelling program (give --run DIR for a learned one)"
+            ),
+            (None, _) => println!(
+                "no P(target): the task `{}` reads {} image(s), {} given",
+                task.name(),
+                task.arity(),
+                r.images.len()
+            ),
+        }
         Ok(())
     }
 }

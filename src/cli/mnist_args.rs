@@ -21,14 +21,52 @@ pub enum MnistCommand {
     Train(MnistTrainArgs),
     /// The whole study: several held-out proportions and runs, a table and plots.
     Sweep(MnistSweepArgs),
-    /// Print the ∂ILP task of the study (language, template, one world per digit pair) as TOML.
-    Task,
+    /// Print the symbolic ∂ILP task of a neuro-symbolic task file (language, template, one
+    /// world per digit tuple labelled by its labelling program) as TOML.
+    Task {
+        #[command(flatten)]
+        task: TaskFlag,
+    },
+    /// Read your own digit images (PNG or JPEG, any size, either polarity) with the conv-net:
+    /// each image's digit distribution and, given one image per perceived predicate,
+    /// P(target) and the ground rule instances that derive it.
+    Predict(MnistPredictArgs),
     /// Redraw the plots of a sweep from its saved CSV.
     Plot {
         /// The sweep's output folder.
         #[arg(long, default_value = "experiments/results/mnist")]
         dir: PathBuf,
     },
+}
+
+/// `--task FILE`, shared by every `mnist` command that learns or reads a task.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TaskFlag {
+    /// Neuro-symbolic task file: a task TOML with a `[perception]` section (see
+    /// experiments/tasks/mnist/) [default: experiments/tasks/mnist/less_than.toml].
+    #[arg(long = "task", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MnistPredictArgs {
+    /// The images: PNG or JPEG files of one digit each (white on black or black on white).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    #[command(flatten)]
+    pub task: TaskFlag,
+    /// A finished run's folder (`dilp mnist train --out DIR`): its conv-net and learned program.
+    /// Without it, the pretrained conv-net reads the digits and P(target) comes from the task's
+    /// own labelling program.
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+    /// Device: auto (CUDA when available) | cpu | cuda | cuda:N.
+    #[arg(long, default_value = "auto", value_parser = values::device)]
+    pub device: dilp::dilp::Device,
+    /// Print one JSON object: {"images": [{"path", "digit", "probs"}], "p_target", "program",
+    /// "proof"}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -39,6 +77,8 @@ pub struct MnistTrainArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunFlags,
+    #[command(flatten)]
+    pub task: TaskFlag,
     /// Device: auto (CUDA when available) | cpu | cuda | cuda:N.
     #[arg(long, default_value = "auto", value_parser = values::device)]
     pub device: dilp::dilp::Device,
@@ -102,6 +142,8 @@ pub struct RunFlags {
 
 #[derive(Args, Debug, Clone)]
 pub struct MnistSweepArgs {
+    #[command(flatten)]
+    pub task: TaskFlag,
     /// Comma-separated held-out proportions.
     #[arg(long, value_delimiter = ',', default_value = "0,0.4,0.7", value_parser = values::proportion)]
     pub held_out: Vec<f64>,

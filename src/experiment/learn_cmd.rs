@@ -3,7 +3,7 @@
 
 use crate::dilp::{learn, LearnConfig, LearnReport};
 use crate::error::Result;
-use crate::ilp::load_task;
+use crate::neuro::taskfile::load_any_task as load_task;
 use crate::report::files::write_json;
 use crate::report::progress::LearnBar;
 use std::path::PathBuf;

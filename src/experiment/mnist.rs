@@ -1,10 +1,12 @@
-//! The MNIST less-than study: pretrained (or scratch) conv-net → image atoms → ∂ILP, beside the
-//! MLP baseline, trained by the same loop on the same pairs, scored on test-image pairs of seen
-//! and of held-out digit pairs; the learned program checked by the engine on all 100 digit pairs.
+//! The MNIST study of one neuro-symbolic task (less-than unless the context is given another
+//! task file): pretrained (or scratch) conv-net → image atoms → ∂ILP, beside the MLP baseline,
+//! trained by the same loop on the same items, scored on test items of seen and of held-out
+//! digit tuples; the learned program checked by the engine on every digit tuple (10 or 100).
 
 use crate::error::{Error, Result};
-use crate::ilp::{check_program, program_text};
+use crate::ilp::{check_program, drop_idle_clauses, program_text};
 use crate::neuro::perception::logits_of;
+use crate::neuro::taskfile::{self, NeuroTask};
 use crate::neuro::{ImageSemantics, Perception, RuleModule, VisionMode};
 use crate::report::csv_rows::{write_csv, Fixed};
 use crate::report::files::{write_atomic, write_json, write_via};
@@ -23,6 +25,9 @@ impl PairModel for RuleModule {
     fn name(&self) -> &str {
         "dilp"
     }
+    fn images(&self) -> usize {
+        RuleModule::images(self)
+    }
     fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
         self.forward(
             &left.softmax(-1, tch::Kind::Float),
@@ -34,6 +39,9 @@ impl PairModel for RuleModule {
 impl PairModel for Mlp {
     fn name(&self) -> &str {
         "mlp"
+    }
+    fn images(&self) -> usize {
+        Mlp::images(self)
     }
     fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
         self.f_prob_pair(left, right).unwrap_or_else(|_| {
@@ -47,7 +55,7 @@ impl PairModel for Mlp {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MnistRunConfig {
-    /// Proportion of the 100 digit pairs held out. Default 0.7.
+    /// Proportion of the task's digit tuples (100 pairs, or 10 digits) held out. Default 0.7.
     pub held_out: f64,
     /// Seeds the split, the initialisation and the batches. Default 0.
     pub seed: u64,
@@ -71,7 +79,7 @@ pub struct MnistRunConfig {
     pub restart_loss: f64,
     /// Steps of symbolic warm-up (default 0, off): before any image is seen, each ∂ILP attempt
     /// first learns its rules from the symbolic task alone, the worlds `image1(a). image2(b).`
-    /// of the training digit pairs labelled `a < b` (held-out pairs excluded), and only then
+    /// of the training digit tuples labelled by the task (held-out tuples excluded), and only then
     /// trains jointly with the perception. A curriculum: the concept first, then the reading
     /// of digits through it.
     pub symbolic_warmup: usize,
@@ -143,6 +151,9 @@ impl MnistRunConfig {
 /// One run's figures. Accuracies are on MNIST test-image pairs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MnistRunReport {
+    /// The task's name (`mnist_less_than`).
+    #[serde(default)]
+    pub task: String,
     pub held_out: f64,
     pub seed: u64,
     pub vision: VisionMode,
@@ -151,8 +162,12 @@ pub struct MnistRunReport {
     pub mlp_seen_acc: f64,
     pub mlp_heldout_acc: f64,
     pub program: String,
-    /// Digit pairs (of 100) on which the engine's model of the program gives the right label.
+    /// Digit tuples (of `tuples`) on which the engine's model of the program gives the right
+    /// label.
     pub engine_pairs_correct: usize,
+    /// The task's digit tuples: 100 (two images) or 10 (one).
+    #[serde(default = "hundred")]
+    pub tuples: usize,
     /// Digit accuracy of the conv-net after training (raw, and under the reversal d ↦ 9 − d).
     pub digit_acc: Option<f64>,
     pub digit_acc_reversed: Option<f64>,
@@ -169,8 +184,14 @@ pub struct MnistRunReport {
     pub seconds: f64,
 }
 
-/// MNIST, the pretrained conv-net and (for frozen runs) its cached logits, shared by every run.
+fn hundred() -> usize {
+    100
+}
+
+/// MNIST, the pretrained conv-net and (for frozen runs) its cached logits, shared by every run,
+/// and the task the runs learn (less-than unless [`Context::set_task`] says otherwise).
 pub struct Context {
+    pub task: NeuroTask,
     pub mnist: Mnist,
     _vs: nn::VarStore,
     pub net: ConvNet,
@@ -205,6 +226,7 @@ pub fn prepare(
     })?;
     bar.finish_and_clear();
     Ok(Context {
+        task: taskfile::less_than()?,
         net_accuracy: loaded.meta.test_accuracy,
         mnist,
         _vs: vs,
@@ -224,6 +246,7 @@ impl Context {
         device: Device,
     ) -> Self {
         Context {
+            task: taskfile::less_than().expect("the shipped less-than task parses"),
             mnist,
             _vs: vs,
             net,
@@ -231,6 +254,11 @@ impl Context {
             cached: None,
             device,
         }
+    }
+
+    /// The task every later run learns (see [`taskfile::load_checked`]).
+    pub fn set_task(&mut self, task: NeuroTask) {
+        self.task = task;
     }
 
     /// Logits of every training and test image under the frozen conv-net (computed once).
@@ -374,7 +402,12 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         n_train: cfg.pairs,
         n_test: cfg.test_pairs,
     };
-    let split = PairSplit::build(&spec, &ctx.mnist.train_digits, &ctx.mnist.test_digits)?;
+    let split = PairSplit::build_for(
+        &spec,
+        &ctx.task.labels,
+        &ctx.mnist.train_digits,
+        &ctx.mnist.test_digits,
+    )?;
     // The first 1,000 test images: enough to follow a training conv-net's digit accuracy.
     let n_probe = ctx.mnist.test_digits.len().min(1000);
     let probe_digits = ctx.mnist.test_digits[..n_probe].to_vec();
@@ -403,10 +436,10 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         attempts = attempt + 1;
         tch::manual_seed((cfg.seed * 1000 + attempt as u64) as i64);
         let vs = nn::VarStore::new(ctx.device);
-        let mut rules = RuleModule::new(&(vs.root() / "rules"), ctx.device)?;
+        let mut rules = RuleModule::from_task(&ctx.task, &(vs.root() / "rules"), ctx.device)?;
         rules.semantics = cfg.semantics;
         if cfg.symbolic_warmup > 0 {
-            rules.fit_symbolic(&vs, &split.seen, cfg.symbolic_warmup, cfg.symbolic_lr)?;
+            rules.fit_symbolic(&vs, &split.seen_rows, cfg.symbolic_warmup, cfg.symbolic_lr)?;
         }
         let perception = ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?;
         let label = if attempt == 0 {
@@ -456,9 +489,10 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let dilp_held = accuracy(&rules, &perception, &split.test_heldout)?;
     let (digit_acc, digit_rev, digit_matched, digit_confusion) =
         digit_accuracy(&perception, &ctx.mnist)?;
-    let read = rules.read_out();
-    let program = program_text(&rules.task.vocab, &read.rules());
-    let check = check_program(&rules.task, &read.rules());
+    // The read-out's clauses that change no prediction on any digit tuple are not reported.
+    let learned = drop_idle_clauses(&rules.task, &rules.read_out().rules());
+    let program = program_text(&rules.task.vocab, &learned);
+    let check = check_program(&rules.task, &learned);
     let engine_pairs_correct = check
         .worlds
         .iter()
@@ -477,11 +511,12 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     write_csv(&out.join("curves.csv"), &rows)?;
     plot::learning_curves(
         &out.join("curves.png"),
-        &format!("less-than, h = {}", cfg.held_out),
+        &format!("{}, h = {}", ctx.task.name(), cfg.held_out),
         &[("∂ILP", &dilp_curve), ("MLP", &mlp_curve)],
     )?;
     write_atomic(&out.join("program.dl"), program.as_bytes())?;
     let report = MnistRunReport {
+        task: ctx.task.name().to_string(),
         held_out: cfg.held_out,
         seed: cfg.seed,
         vision: cfg.vision,
@@ -491,6 +526,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         mlp_heldout_acc: mlp_held,
         program,
         engine_pairs_correct,
+        tuples: ctx.task.tuples(),
         digit_acc,
         digit_acc_reversed: digit_rev,
         digit_acc_matched: digit_matched,
@@ -522,7 +558,7 @@ fn train_mlp(
     out: &Path,
 ) -> Result<MlpDone> {
     let mvs = nn::VarStore::new(ctx.device);
-    let mlp = Mlp::new(&(mvs.root() / "mlp"), &cfg.mlp_net)?;
+    let mlp = Mlp::for_images(&(mvs.root() / "mlp"), &cfg.mlp_net, ctx.task.arity())?;
     let mperc = ctx.perception(cfg.vision, &(mvs.root().set_group(1) / "convnet"))?;
     let bar =
         crate::report::progress::bar(&format!("mlp h={}", cfg.held_out), cfg.mlp.steps as u64);

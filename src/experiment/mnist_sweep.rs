@@ -4,6 +4,7 @@
 
 use super::mnist::{prepare, run_one, Context, MnistRunConfig, MnistRunReport};
 use crate::error::{Error, Result};
+use crate::neuro::NeuroTask;
 use crate::neuro::VisionMode;
 use crate::report::csv_rows::{csv_err, write_csv, Fixed, Plain};
 use crate::report::files::write_json;
@@ -101,8 +102,22 @@ pub fn read_rows(path: &Path) -> Result<Vec<(f64, f64, f64)>> {
     Ok(out)
 }
 
+/// The task a sweep directory's runs learned, from its `sweep.json` (less-than when it has none:
+/// sweeps written before tasks were files).
+fn task_name(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("sweep.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Vec<MnistRunReport>>(&t).ok())
+        .and_then(|r| r.first().map(|r| r.task.clone()))
+        .filter(|t| !t.is_empty())
+        .map_or("less-than".into(), |t| {
+            t.strip_prefix("mnist_").unwrap_or(&t).replace('_', "-")
+        })
+}
+
 /// Figure 7: mean held-out accuracy and the number of runs ≥ 96%, against `h`.
 pub fn plot_sweep(dir: &Path) -> Result<()> {
+    let name = task_name(dir);
     let rows = read_rows(&dir.join("sweep.csv"))?;
     let mut hs: Vec<f64> = rows.iter().map(|r| r.0).collect();
     hs.sort_by(f64::total_cmp);
@@ -137,8 +152,8 @@ pub fn plot_sweep(dir: &Path) -> Result<()> {
         .unwrap_or(1) as f64;
     lines(
         &dir.join("heldout_accuracy.png"),
-        "less-than: accuracy on held-out digit pairs (mean over runs)",
-        "proportion of digit pairs held out",
+        &format!("{name}: accuracy on held-out digit tuples (mean over runs)"),
+        "proportion of digit tuples held out",
         "accuracy",
         (0.0, 1.0),
         &[
@@ -155,8 +170,8 @@ pub fn plot_sweep(dir: &Path) -> Result<()> {
     )?;
     lines(
         &dir.join("runs_reaching_96.png"),
-        "less-than: runs reaching 96% on held-out digit pairs",
-        "proportion of digit pairs held out",
+        &format!("{name}: runs reaching 96% on held-out digit tuples"),
+        "proportion of digit tuples held out",
         "runs",
         (0.0, runs + 0.5),
         &[
@@ -208,10 +223,16 @@ fn table(reports: &[MnistRunReport]) -> String {
     s
 }
 
-/// Runs the sweep; returns the printed summary.
+/// Runs the sweep of the less-than task; returns the printed summary.
 pub fn sweep(opts: &SweepOptions) -> Result<String> {
+    sweep_task(opts, crate::neuro::taskfile::less_than()?)
+}
+
+/// Runs the sweep of `task`; returns the printed summary.
+pub fn sweep_task(opts: &SweepOptions, task: NeuroTask) -> Result<String> {
     let t0 = Instant::now();
     let mut ctx: Context = prepare(&opts.data_dir, &opts.model_dir, opts.device, false)?;
+    ctx.set_task(task);
     let t_prep = t0.elapsed().as_secs_f64();
     let mut summary = format!(
         "phase: data + conv-net {:.1} s (conv-net MNIST test accuracy {})\n",
@@ -261,8 +282,8 @@ pub fn sweep(opts: &SweepOptions) -> Result<String> {
         ha.total_cmp(&hb).then(aa.total_cmp(&ab))
     }) {
         summary.push_str(&format!(
-            "\nlearned program (h={}, run seed {}; correct on {}/100 digit pairs by the Datalog engine):\n{}",
-            best.held_out, best.seed, best.engine_pairs_correct, best.program
+            "\nlearned program (h={}, run seed {}; correct on {}/{} digit tuples by the Datalog engine):\n{}",
+            best.held_out, best.seed, best.engine_pairs_correct, best.tuples, best.program
         ));
     }
     summary.push_str(&format!(

@@ -136,10 +136,47 @@ fn check_world(
     }
 }
 
-/// The rules as engine text, one clause a line (each ending in a newline).
+/// `rules` without the clauses that change no prediction in any world, training or
+/// validation: clauses that never fire, or derive only what the others derive. Only whether
+/// the predictions change is asked, never whether they are right, so no label chooses a
+/// clause. Later clauses are tried first.
+pub fn drop_idle_clauses(task: &Task, rules: &[Clause]) -> Vec<Clause> {
+    let predictions = |rs: &[Clause]| -> Vec<(Vec<String>, Vec<String>)> {
+        let report = check_program(task, rs);
+        (report.worlds.into_iter())
+            .map(|w| (w.false_positives, w.false_negatives))
+            .collect()
+    };
+    let all = predictions(rules);
+    let mut kept = rules.to_vec();
+    for i in (0..kept.len()).rev() {
+        let mut without = kept.clone();
+        without.remove(i);
+        if predictions(&without) == all {
+            kept = without;
+        }
+    }
+    kept
+}
+
+/// The rules as engine text, one clause a line (each ending in a newline), as a person writes
+/// them: a body atom that a template repeated (`p(X,X), p(X,X)`) is written once, since a
+/// conjunction means the same with a repeated conjunct dropped. The engine reads it back to the
+/// same least model.
 pub fn program_text(vocab: &Vocabulary, rules: &[Clause]) -> String {
     rules
         .iter()
-        .map(|r| format!("{}\n", r.display(vocab)))
+        .map(|r| format!("{}\n", without_repeats(r).display(vocab)))
         .collect()
+}
+
+/// `r` with every body atom after its first occurrence dropped.
+fn without_repeats(r: &Clause) -> Clause {
+    let mut body = r.body.clone();
+    let mut i = 0;
+    body.retain(|b| {
+        i += 1;
+        !r.body[..i - 1].contains(b)
+    });
+    Clause { body, ..r.clone() }
 }

@@ -66,6 +66,27 @@ pub fn generate_clauses(
     head: PredId,
     tpl: RuleTemplate,
 ) -> Vec<Clause> {
+    clauses(vocab, lang, head, tpl).collect()
+}
+
+/// Whether `cl(τ)` has a clause, found without listing them all: a task file's check, which
+/// must stay cheap however many predicates the language declares.
+pub fn template_allows_a_clause(
+    vocab: &Vocabulary,
+    lang: &Language,
+    head: PredId,
+    tpl: RuleTemplate,
+) -> bool {
+    clauses(vocab, lang, head, tpl).next().is_some()
+}
+
+/// `cl(τ)` in order, one clause at a time.
+fn clauses(
+    vocab: &Vocabulary,
+    lang: &Language,
+    head: PredId,
+    tpl: RuleTemplate,
+) -> impl Iterator<Item = Clause> {
     let arity = vocab.arity(head);
     let nvars = arity + tpl.v;
     let names = var_names(arity, tpl.v);
@@ -81,28 +102,25 @@ pub fn generate_clauses(
         .iter()
         .map(|a| lang.is_intensional(a.pred))
         .collect();
-    let mut out = Vec::new();
-    for i in 0..candidates.len() {
-        for j in i..candidates.len() {
+    let n = candidates.len();
+    (0..n)
+        .flat_map(move |i| (i..n).map(move |j| (i, j)))
+        .filter_map(move |(i, j)| {
             // "Requiring" reading of int (App. B): with int, at least one intensional atom.
             if (is_int[i] || is_int[j]) != tpl.int {
-                continue;
+                return None;
             }
             let (a, b) = (&candidates[i], &candidates[j]);
             if *a == head_atom || *b == head_atom {
-                continue; // circular: the head would justify itself
+                return None; // circular: the head would justify itself
             }
             let clause = Clause {
                 head: head_atom.clone(),
                 body: vec![a.clone(), b.clone()],
                 var_names: names.clone(),
             };
-            if clause.is_safe() {
-                out.push(clause);
-            }
-        }
-    }
-    out
+            clause.is_safe().then_some(clause)
+        })
 }
 
 /// The clauses of every intensional predicate's templates, in intensional order.

@@ -196,17 +196,40 @@ impl SizeModel {
     /// Refuses ∂ILP (`dilp learn`, the benchmarks) with `seeds` seeds when neither the tensor
     /// path nor the native kernel would fit: the smaller of the two estimates is compared.
     pub fn check_dilp(&self, seeds: usize, budget: MemoryBudget) -> Result<()> {
-        self.check_clauses(budget)?;
         let seeds = seeds.max(1);
+        // The clauses come first; a refusal there still says which run it refused.
+        self.check_clauses(budget).map_err(|e| match e {
+            crate::Error::TooLarge {
+                file,
+                what,
+                driver,
+                needed_bytes,
+                budget_bytes,
+                hint,
+            } => crate::Error::TooLarge {
+                what: format!("{what} for ∂ILP with {seeds} seed{}", plural(seeds)),
+                file,
+                driver,
+                needed_bytes,
+                budget_bytes,
+                hint,
+            },
+            e => e,
+        })?;
         let needed = self
             .dilp_tensor_bytes(seeds)
             .min(self.dilp_native_bytes(seeds))
             + self.clausegen_bytes();
-        let what = format!(
-            "∂ILP with {seeds} seed{}",
-            if seeds == 1 { "" } else { "s" }
-        );
+        let what = format!("∂ILP with {seeds} seed{}", plural(seeds));
         self.refuse_over(&what, needed, budget, |_| true, "groundings")
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 

@@ -21,7 +21,9 @@ pub mod task;
 mod taskfile;
 
 pub use budget::{parse_size, MemoryBudget};
-pub use check::{check_program, program_text, training_misses, CheckReport, WorldCheck};
+pub use check::{
+    check_program, drop_idle_clauses, program_text, training_misses, CheckReport, WorldCheck,
+};
 pub use clausegen::{
     describe_clauses, describe_clauses_within, generate_all, generate_clauses, try_generate_all,
     ClauseSet,

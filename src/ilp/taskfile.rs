@@ -4,88 +4,24 @@
 //! an error with the line and column toml reports), then checked and interned into a [`Task`].
 //! Fact and example texts are parsed with the engine's parser under a file name that says which
 //! TOML field they came from (`even.toml [train 1].background`), so a located error inside a
-//! fact string still tells the user where to look.
+//! fact string still tells the user where to look. Values that a check can refuse are read with
+//! their spans ([`Spanned`]), so those refusals name the file's line and column too.
 
+use super::clausegen::template_allows_a_clause;
 use super::ground::all_atoms;
-use super::size::clause_count;
 use super::task::{Language, PredRules, RuleTemplate, Task, World};
 use crate::error::{Error, Location, Result};
 use crate::logic::{ConstId, GroundAtom, Parser, PredId, Vocabulary};
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Range;
 use std::path::Path;
+use toml::Spanned;
+
+mod raw;
+use raw::{RawConst, RawLanguage, RawTask, RawTemplate, RawWorld};
 
 /// The largest `v` a template may ask for: `|C|^v` groundings per head atom grow too fast beyond.
 const MAX_V: usize = 3;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTask {
-    name: String,
-    #[serde(default)]
-    description: String,
-    language: RawLanguage,
-    program: RawProgram,
-    #[serde(default)]
-    learn: RawLearn,
-    #[serde(default)]
-    train: Vec<RawWorld>,
-    #[serde(default)]
-    validation: Vec<RawWorld>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLanguage {
-    extensional: Vec<String>,
-    target: String,
-    #[serde(default)]
-    invented: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProgram {
-    steps: usize,
-    rules: BTreeMap<String, Vec<RawTemplate>>,
-}
-
-/// `[learn]`: per-task defaults for the learner, used unless the command line says otherwise.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawLearn {
-    lr: Option<f64>,
-    init_std: Option<f64>,
-    batch_size: Option<usize>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTemplate {
-    v: usize,
-    int: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWorld {
-    steps: Option<usize>,
-    #[serde(default)]
-    background: String,
-    #[serde(default)]
-    positive: String,
-    negative: Option<String>,
-    #[serde(default)]
-    constants: Vec<RawConst>,
-}
-
-/// `constants = [0, 1, "a"]`: numbers and names both read naturally in a task file.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawConst {
-    Int(i64),
-    Name(String),
-}
 
 /// Parses a task file. `file` names it in every error message.
 ///
@@ -105,28 +41,25 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
         toml::from_str(text).map_err(|e| task_err(file, format!("not a valid task file: {e}")))?;
     let mut b = Builder {
         file,
+        text,
         vocab: Vocabulary::new(),
         declared: HashSet::new(),
+        decl_spans: Vec::new(),
     };
     let language = b.language(&raw.language)?;
     let rules = b.rules(&raw.program.rules, &language)?;
-    if raw.program.steps == 0 {
-        return Err(task_err(file, "[program] steps must be at least 1"));
+    let steps = *raw.program.steps.get_ref();
+    if steps == 0 {
+        let msg = "[program] steps must be at least 1";
+        return Err(b.at(raw.program.steps.span(), msg.into()));
     }
-    if let Some(lr) = raw.learn.lr {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(task_err(
-                file,
-                format!("[learn] lr must be a positive number, got {lr}"),
-            ));
-        }
-    }
-    if let Some(s) = raw.learn.init_std {
-        if !(s.is_finite() && s > 0.0) {
-            return Err(task_err(
-                file,
-                format!("[learn] init_std must be a positive number, got {s}"),
-            ));
+    for (key, value) in [("lr", &raw.learn.lr), ("init_std", &raw.learn.init_std)] {
+        if let Some(x) = value {
+            let v = *x.get_ref();
+            if !(v.is_finite() && v > 0.0) {
+                let msg = format!("[learn] {key} must be a positive number, got {v}");
+                return Err(b.at(x.span(), msg));
+            }
         }
     }
     if raw.train.is_empty() {
@@ -135,17 +68,10 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
             "the task has no [[train]] world; give at least one",
         ));
     }
-    let mut worlds = |kind: &str, list: &[RawWorld]| -> Result<Vec<World>> {
+    let mut worlds = |kind: &str, list: &[Spanned<RawWorld>]| -> Result<Vec<World>> {
         let worlds = list.iter().enumerate();
         worlds
-            .map(|(i, w)| {
-                b.world(
-                    w,
-                    &format!("[{kind} {}]", i + 1),
-                    &language,
-                    raw.program.steps,
-                )
-            })
+            .map(|(i, w)| b.world(w, &format!("[{kind} {}]", i + 1), &language, steps))
             .collect()
     };
     let train = worlds("train", &raw.train)?;
@@ -157,19 +83,37 @@ pub fn parse_task(text: &str, file: &str) -> Result<Task> {
         vocab: b.vocab,
         language,
         rules,
-        steps: raw.program.steps,
-        lr: raw.learn.lr,
-        init_std: raw.learn.init_std,
+        steps,
+        lr: raw.learn.lr.map(Spanned::into_inner),
+        init_std: raw.learn.init_std.map(Spanned::into_inner),
         batch_size: raw.learn.batch_size,
         train,
         validation,
     })
 }
 
-/// Reads and parses a task file; errors name the path.
+/// Reads and parses a task file; errors name the path (and, for bytes that are not UTF-8, the
+/// line and column of the first bad one).
 pub fn load_task(path: &Path) -> Result<Task> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    parse_task(&text, &path.display().to_string())
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let file = path.display().to_string();
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..good]);
+        let (line, col) = line_col(&prefix, good);
+        let msg = format!("byte {good} is not UTF-8 text; a task file must be UTF-8");
+        let snippet = String::new();
+        Error::Syntax {
+            loc: Location {
+                file: file.clone(),
+                line,
+                col,
+                snippet,
+            },
+            msg,
+        }
+    })?;
+    parse_task(&text, &file)
 }
 
 fn task_err(file: &str, msg: impl Into<String>) -> Error {
@@ -186,6 +130,19 @@ fn semantic(loc: &Location, msg: String) -> Error {
     }
 }
 
+/// The 1-based line and column (in characters) of byte `offset` of `text`. Spans come from the
+/// TOML parser, so they fall on character boundaries; `floor` keeps a bad one harmless anyway.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
 /// A lower-case identifier, as the engine's parser reads predicate and constant names.
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
@@ -194,14 +151,41 @@ fn is_name(s: &str) -> bool {
 
 struct Builder<'f> {
     file: &'f str,
+    /// The whole file, to turn spans into lines and columns.
+    text: &'f str,
     vocab: Vocabulary,
     declared: HashSet<String>,
+    /// Where each declared predicate was declared, by `PredId` index.
+    decl_spans: Vec<Range<usize>>,
 }
 
 impl Builder<'_> {
+    /// The place of the value spanning `span` in the file.
+    fn loc(&self, span: Range<usize>) -> Location {
+        let (line, col) = line_col(self.text, span.start);
+        let snippet = self.text.get(span).unwrap_or("");
+        Location {
+            file: self.file.to_string(),
+            line,
+            col,
+            snippet: snippet
+                .chars()
+                .take(40)
+                .collect::<String>()
+                .replace('\n', " "),
+        }
+    }
+
+    /// An error at the value spanning `span` in the file.
+    fn at(&self, span: Range<usize>, msg: String) -> Error {
+        semantic(&self.loc(span), msg)
+    }
+
     /// Interns one `name/arity` declaration.
-    fn decl(&mut self, text: &str, field: &str) -> Result<PredId> {
-        let bad = |msg: String| task_err(self.file, format!("[language] {field}: {msg}"));
+    fn decl(&mut self, spanned: &Spanned<String>, field: &str) -> Result<PredId> {
+        let text = spanned.get_ref().as_str();
+        let loc = self.loc(spanned.span());
+        let bad = |msg: String| semantic(&loc, format!("[language] {field}: {msg}"));
         let Some((name, arity)) = text.rsplit_once('/') else {
             return Err(bad(format!(
                 "`{text}` is not a predicate declaration `name/arity`"
@@ -222,14 +206,18 @@ impl Builder<'_> {
                 "`{text}` has arity {arity}; only arities 0, 1 and 2 are supported"
             )));
         }
-        if !self.declared.insert(name.to_string()) {
+        if self.declared.contains(name) {
             return Err(bad(format!(
                 "predicate `{name}` is declared more than once"
             )));
         }
-        self.vocab
+        let id = self
+            .vocab
             .intern_pred(name, arity)
-            .map_err(|known| bad(format!("`{text}` clashes with arity {known}")))
+            .map_err(|known| bad(format!("`{text}` clashes with arity {known}")))?;
+        self.declared.insert(name.to_string());
+        self.decl_spans.push(spanned.span());
+        Ok(id)
     }
 
     fn language(&mut self, raw: &RawLanguage) -> Result<Language> {
@@ -252,58 +240,71 @@ impl Builder<'_> {
 
     fn rules(
         &self,
-        raw: &BTreeMap<String, Vec<RawTemplate>>,
+        raw: &BTreeMap<Spanned<String>, Vec<Spanned<RawTemplate>>>,
         lang: &Language,
     ) -> Result<Vec<PredRules>> {
-        let err = |msg: String| task_err(self.file, format!("[program.rules] {msg}"));
-        for (name, templates) in raw {
+        let err = |span: Range<usize>, msg: String| self.at(span, format!("[program.rules] {msg}"));
+        for (key, templates) in raw {
+            let name = key.get_ref();
             match self.vocab.find_pred(name) {
-                None => return Err(err(format!("`{name}`: not a declared predicate"))),
+                None => {
+                    return Err(err(key.span(), format!("`{name}`: not a declared predicate")))
+                }
                 Some(p) if !lang.is_intensional(p) => {
-                    return Err(err(format!(
+                    return Err(err(key.span(), format!(
                         "`{name}` is extensional; only the target and invented predicates have rule templates"
                     )))
                 }
                 Some(_) => {}
             }
             if templates.is_empty() || templates.len() > 2 {
-                return Err(err(format!(
-                    "`{name}` has {} templates; give one or two",
-                    templates.len()
-                )));
+                return Err(err(
+                    key.span(),
+                    format!(
+                        "`{name}` has {} templates; give one or two",
+                        templates.len()
+                    ),
+                ));
             }
-            if let Some(t) = templates.iter().find(|t| t.v > MAX_V) {
-                return Err(err(format!(
-                    "`{name}`: v = {} is out of range (0 to {MAX_V})",
-                    t.v
-                )));
+            if let Some(t) = templates.iter().find(|t| t.get_ref().v > MAX_V) {
+                return Err(err(
+                    t.span(),
+                    format!(
+                        "`{name}`: v = {} is out of range (0 to {MAX_V})",
+                        t.get_ref().v
+                    ),
+                ));
             }
         }
-        let to_template = |t: &RawTemplate| RuleTemplate { v: t.v, int: t.int };
+        let to_template = |t: &Spanned<RawTemplate>| RuleTemplate {
+            v: t.get_ref().v,
+            int: t.get_ref().int,
+        };
         lang.intensional
             .iter()
             .map(|&pred| {
                 let name = self.vocab.pred_name(pred);
                 let Some(raw) = raw.get(name) else {
                     let arity = self.vocab.arity(pred);
-                    return Err(err(format!(
-                        "intensional predicate `{name}/{arity}` has no rule template"
-                    )));
+                    return Err(err(
+                        self.decl_spans[pred.index()].clone(),
+                        format!("intensional predicate `{name}/{arity}` has no rule template"),
+                    ));
                 };
-                let templates = [raw.first().map(to_template), raw.get(1).map(to_template)];
                 // An empty cl(τ) leaves a learner nothing to choose from; say so here, not later.
-                if let Some(t) = templates
+                if let Some(t) = raw
                     .iter()
-                    .flatten()
-                    .find(|&&t| clause_count(&self.vocab, lang, pred, t) == 0)
+                    .find(|t| !template_allows_a_clause(&self.vocab, lang, pred, to_template(t)))
                 {
                     let arity = self.vocab.arity(pred);
                     let msg = format!(
                         "`{name}/{arity}`: the template {{ v = {}, int = {} }} allows no clause",
-                        t.v, t.int
+                        t.get_ref().v,
+                        t.get_ref().int
                     );
-                    return Err(err(msg));
+                    return Err(err(t.span(), msg));
                 }
+                let templates = [raw.first().map(to_template), raw.get(1).map(to_template)];
                 Ok(PredRules { pred, templates })
             })
             .collect()
@@ -344,11 +345,12 @@ impl Builder<'_> {
 
     fn world(
         &mut self,
-        raw: &RawWorld,
+        spanned: &Spanned<RawWorld>,
         section: &str,
         lang: &Language,
         steps: usize,
     ) -> Result<World> {
+        let raw = spanned.get_ref();
         let target = [lang.target];
         let target_name = self.vocab.pred_name(lang.target).to_string();
         let example = format!("an example of the target predicate `{target_name}`");
@@ -374,7 +376,7 @@ impl Builder<'_> {
             constants.extend(atom.args.iter().copied());
         }
         for c in &raw.constants {
-            let text = match c {
+            let text = match c.get_ref() {
                 RawConst::Int(i) => i.to_string(),
                 RawConst::Name(s)
                     if is_name(s) || (s.len() >= 2 && s.starts_with('"') && s.ends_with('"')) =>
@@ -383,14 +385,14 @@ impl Builder<'_> {
                 }
                 RawConst::Name(s) => {
                     let msg = format!("{section}.constants: `{s}` is not a constant (lower-case name, integer or quoted string)");
-                    return Err(task_err(self.file, msg));
+                    return Err(self.at(c.span(), msg));
                 }
             };
             constants.insert(self.vocab.intern_const(&text));
         }
         if constants.is_empty() {
             let msg = format!("{section}: the world has no constants; give facts, examples or `constants = [...]`");
-            return Err(task_err(self.file, msg));
+            return Err(self.at(spanned.span(), msg));
         }
         let constants: Vec<ConstId> = constants.into_iter().collect();
         let positive_set: HashSet<&GroundAtom> = positive.iter().map(|(a, _)| a).collect();
@@ -410,13 +412,10 @@ impl Builder<'_> {
                 .filter(|a| !positive_set.contains(a))
                 .collect(),
         };
-        let steps = raw.steps.unwrap_or(steps);
-        if steps == 0 {
-            return Err(task_err(
-                self.file,
-                format!("{section}: steps must be at least 1"),
-            ));
+        if let Some(s) = raw.steps.as_ref().filter(|s| *s.get_ref() == 0) {
+            return Err(self.at(s.span(), format!("{section}: steps must be at least 1")));
         }
+        let steps = raw.steps.as_ref().map_or(steps, |s| *s.get_ref());
         Ok(World {
             constants,
             background: background.into_iter().map(|(a, _)| a).collect(),

@@ -1,66 +1,59 @@
-//! The ∂ILP half of the MNIST study: the extensional language of the paper's §5.5.4 (zero/1,
-//! succ/2, image1/1, image2/1, a nullary target) over the digits 0..9, one world compiled once,
-//! rule weights living in the caller's `VarStore`, and the batched forward pass from two digit
-//! distributions to `P(target)`.
+//! The ∂ILP half of a neuro-symbolic task: the task file's language over the digit constants,
+//! one world compiled once, rule weights living in the caller's `VarStore`, and the batched
+//! forward pass from one or two digit distributions to `P(target)`.
 //!
-//! The template differs from the paper's on purpose. The paper's solution goes through a binary
-//! `pred2` (less-than by doubling), whose clause pairs (35 × 116 over 100 atoms) make every
-//! step cost ~400k pair maxima per image pair. The same concept has a unary form,
-//! `pred1(X)` ⇔ "X is greater than the left digit" (`pred1(X) :- image1(Y), succ(Y,X)` and
-//! `pred1(X) :- pred1(Y), succ(Y,X)`), whose pairs (45 × 12 over 10 atoms) are 75× cheaper;
-//! the price is a linear recursion, so T = 10 instead of 8.
+//! The task comes from a file ([`crate::neuro::taskfile`]); [`RuleModule::new`] builds the
+//! shipped less-than task, the paper's §5.5.4 (see `experiments/tasks/mnist/less_than.toml` for
+//! why its template is unary). The name of this module is kept for the many callers that know
+//! it; nothing here is specific to less-than any more.
 
 use crate::dilp::compile::CompiledWorld;
 use crate::dilp::infer::{infer, InferOptions};
 use crate::dilp::readout::{read_out, ReadOut};
 use crate::dilp::weights::pair_softmax;
-use crate::error::Result;
-use crate::ilp::{generate_all, parse_task, ClauseSet, Task};
+use crate::error::{Error, Result};
+use crate::ilp::{generate_all, ClauseSet, Task};
+use crate::logic::GroundAtom;
+use crate::neuro::taskfile::{self, NeuroTask};
 use std::ops::Range;
 use tch::{nn, Device, Kind, Tensor};
 
-/// Forward-chaining steps: `pred1` climbs succ from the left digit (at most 9 steps), then
-/// `target` takes one.
+/// Forward-chaining steps of the less-than task: `pred1` climbs succ from the left digit (at
+/// most 9 steps), then `target` takes one. Other tasks take theirs from `[program] steps`.
 pub const STEPS: usize = 10;
 
-/// The task text: the language and template, and one training world per digit pair, so that
-/// the Datalog engine checks a learned program on all 100 pairs (and `dilp synth` can solve
-/// the symbolic version of the study).
+/// The less-than task as an ordinary task file (the symbolic version: one training world per
+/// digit pair, so that the Datalog engine checks a learned program on all 100 pairs and
+/// `dilp synth` can solve it).
 pub fn task_text() -> String {
-    let mut bg = String::from("zero(0).");
-    for d in 0..9 {
-        bg.push_str(&format!(" succ({d},{}).", d + 1));
-    }
-    let mut s = format!(
-        "name = \"mnist_less_than\"\n\
-         description = \"left digit < right digit, from image atoms (paper §5.5.4, digits 0..9; unary recursion, see dilp::neuro::less_than)\"\n\
-         [language]\n\
-         extensional = [\"zero/1\", \"succ/2\", \"image1/1\", \"image2/1\"]\n\
-         target = \"target/0\"\n\
-         invented = [\"pred1/1\"]\n\
-         [program]\n\
-         steps = {STEPS}\n\
-         [program.rules]\n\
-         target = [{{ v = 1, int = true }}]\n\
-         pred1 = [{{ v = 1, int = false }}, {{ v = 1, int = true }}]\n"
-    );
-    for (a, b) in (0..10).flat_map(|a| (0..10).map(move |b| (a, b))) {
-        let kind = "train";
-        let (pos, neg) = if a < b {
-            ("target.", "")
-        } else {
-            ("", "target.")
-        };
-        s.push_str(&format!(
-            "[[{kind}]]\nbackground = \"{bg} image1({a}). image2({b}).\"\npositive = \"{pos}\"\nnegative = \"{neg}\"\n"
-        ));
-    }
-    s
+    taskfile::less_than()
+        .map(|t| t.symbolic_text)
+        .unwrap_or_default()
 }
 
-/// The less-than task (parsed from [`task_text`]).
+/// The symbolic less-than task.
 pub fn less_than_task() -> Result<Task> {
-    parse_task(&task_text(), "<mnist less-than task>")
+    Ok(taskfile::less_than()?.task)
+}
+
+/// A digit tuple named by its row in a task's table (`10·a + b` for two images, `a` for one).
+pub trait TupleRow {
+    fn row(&self) -> usize;
+}
+impl TupleRow for (u8, u8) {
+    fn row(&self) -> usize {
+        10 * self.0 as usize + self.1 as usize
+    }
+}
+impl TupleRow for u8 {
+    fn row(&self) -> usize {
+        *self as usize
+    }
+}
+impl TupleRow for usize {
+    fn row(&self) -> usize {
+        *self
+    }
 }
 
 /// `[B, n]`: the background valuation `base` (`[n]`) with the atoms in `ranges[i]` replaced by
@@ -91,7 +84,7 @@ pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor])
     Tensor::cat(&parts, 1)
 }
 
-/// How two digit distributions become `P(target)`.
+/// How the digit distributions become `P(target)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageSemantics {
@@ -101,7 +94,7 @@ pub enum ImageSemantics {
     Fuzzy,
     /// Each image shows exactly one digit: `P(target) = Σ_{a,b} p₁(a) p₂(b) q(a,b)`, where
     /// `q(a,b)` is the module's value of `target` in the world `image1(a). image2(b).`
-    /// (all 100 worlds run as one batch). Under fuzzy truth values a conv-net that trains can
+    /// (all 100 worlds run as one batch; one image: `Σ_a p(a) q(a)` over 10 worlds). Under fuzzy truth values a conv-net that trains can
     /// spread its mass over several digits and let the clauses compute on it like analogue
     /// numbers; here `P(target)` is linear in each image's distribution, so only a reading
     /// of digits that the program explains lowers the loss.
@@ -119,41 +112,71 @@ impl std::str::FromStr for ImageSemantics {
     }
 }
 
-/// The rule weights and compiled world of the less-than module.
+/// The rule weights and compiled world of a neuro-symbolic task's module.
 pub struct RuleModule {
+    /// The symbolic task (one training world per digit tuple).
     pub task: Task,
+    /// `labels[row]`: the labelling program's verdict on each digit tuple.
+    pub labels: Vec<bool>,
     pub clause_sets: Vec<ClauseSet>,
     pub world: CompiledWorld,
     /// Unnormalised pair weights, `[1, K1, K2]` per intensional predicate.
     pub weights: Vec<Tensor>,
-    image_ranges: [Range<usize>; 2],
+    /// Each perceived predicate's atoms in the valuation, in image order.
+    image_ranges: Vec<Range<usize>>,
+    /// `[10, |range|]` per image: where class `k`'s atom sits in its range, or None when class
+    /// `k` is the range's `k`-th atom (the common case, kept free of a product).
+    image_maps: Vec<Option<Tensor>>,
     base: Tensor,
     pub opts: InferOptions,
     pub semantics: ImageSemantics,
-    /// `[100, n]`: the initial valuation of every world `image1(a). image2(b).`, row `10a + b`.
+    /// `[10^k, n]`: the initial valuation of every digit tuple's world, in row order.
     worlds: Tensor,
+    steps: usize,
 }
 
 impl RuleModule {
-    /// Builds the module with N(0, 1) weights under `path`.
+    /// The shipped less-than module with N(0, 1) weights under `path`.
     pub fn new(path: &nn::Path, device: Device) -> Result<Self> {
-        let task = less_than_task()?;
+        Self::from_task(&taskfile::less_than()?, path, device)
+    }
+
+    /// The module of `neuro` with N(0, 1) weights under `path`.
+    pub fn from_task(neuro: &NeuroTask, path: &nn::Path, device: Device) -> Result<Self> {
+        let task = neuro.task.clone();
         let clause_sets = generate_all(&task);
         let world = CompiledWorld::new(&task, &clause_sets, &task.train[0], device);
-        let find = |name: &str| {
-            task.vocab
-                .find_pred(name)
-                .map(|p| world.index.pred_range(p))
-        };
-        let (Some(r1), Some(r2)) = (find("image1"), find("image2")) else {
-            return Err(crate::Error::Config(
-                "the less-than language lacks image1/image2".into(),
-            ));
-        };
-        // The training world carries image atoms for one pair: the base valuation has none.
+        let mut image_ranges = Vec::new();
+        let mut image_maps = Vec::new();
+        for name in &neuro.images {
+            let missing =
+                || Error::Config(format!("{}: no perceived predicate `{name}`", neuro.file()));
+            let p = task.vocab.find_pred(name).ok_or_else(missing)?;
+            let range = world.index.pred_range(p);
+            let mut at = Vec::with_capacity(10);
+            for d in &neuro.digits {
+                let c = task.vocab.find_const(d).ok_or_else(missing)?;
+                let id = world
+                    .index
+                    .index_of(&GroundAtom::new(p, vec![c]))
+                    .ok_or_else(missing)?;
+                at.push(id.index() - range.start);
+            }
+            let identity = range.len() == 10 && at.iter().enumerate().all(|(k, &i)| k == i);
+            image_maps.push((!identity).then(|| {
+                let m = Tensor::zeros([10, range.len() as i64], (Kind::Float, device));
+                for (k, &i) in at.iter().enumerate() {
+                    let _ = m.get(k as i64).get(i as i64).fill_(1.0);
+                }
+                m
+            }));
+            image_ranges.push(range);
+        }
+        // The training world carries image atoms for one tuple: the base valuation has none.
         let base = world.init.copy();
-        let _ = base.narrow(0, r1.start as i64, r1.len() as i64).fill_(0.0);
-        let _ = base.narrow(0, r2.start as i64, r2.len() as i64).fill_(0.0);
+        for r in &image_ranges {
+            let _ = base.narrow(0, r.start as i64, r.len() as i64).fill_(0.0);
+        }
         let weights = clause_sets
             .iter()
             .map(|cs| {
@@ -173,70 +196,124 @@ impl RuleModule {
             })
             .collect();
         let eye = Tensor::eye(10, (Kind::Float, device));
-        let all = Tensor::arange(100, (Kind::Int64, device));
-        let left = eye.index_select(0, &all.divide_scalar_mode(10, "floor"));
-        let right = eye.index_select(0, &all.remainder(10));
-        let image_ranges = [r1, r2];
-        let worlds = merge_valuation(&base, &image_ranges, &[&left, &right]);
-        Ok(RuleModule {
+        let onehots: Vec<Tensor> = if image_ranges.len() == 1 {
+            vec![eye]
+        } else {
+            let all = Tensor::arange(100, (Kind::Int64, device));
+            vec![
+                eye.index_select(0, &all.divide_scalar_mode(10, "floor")),
+                eye.index_select(0, &all.remainder(10)),
+            ]
+        };
+        let steps = task.steps;
+        let mut m = RuleModule {
             task,
+            labels: neuro.labels.clone(),
             clause_sets,
             world,
             weights,
             image_ranges,
+            image_maps,
             base,
             opts: InferOptions::default(),
             semantics: ImageSemantics::Fuzzy,
-            worlds,
-        })
+            worlds: Tensor::zeros([1], (Kind::Float, device)),
+            steps,
+        };
+        let refs: Vec<&Tensor> = onehots.iter().collect();
+        m.worlds = m.merge(&refs);
+        Ok(m)
+    }
+
+    /// Images per item: 1 or 2.
+    pub fn images(&self) -> usize {
+        self.image_ranges.len()
+    }
+
+    /// `[B, n]`: the base valuation with each image's digit distribution `[B, 10]` in place.
+    fn merge(&self, images: &[&Tensor]) -> Tensor {
+        let subs: Vec<Tensor> = images
+            .iter()
+            .zip(&self.image_maps)
+            .map(|(p, m)| match m {
+                Some(m) => p.to_kind(Kind::Float).matmul(m),
+                None => p.shallow_clone(),
+            })
+            .collect();
+        let refs: Vec<&Tensor> = subs.iter().collect();
+        merge_valuation(&self.base, &self.image_ranges, &refs)
     }
 
     /// `P(target)` `[B]` after the module's steps from the initial valuations `init` `[B, n]`.
     fn target_from(&self, init: &Tensor) -> Tensor {
         let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
-        let a = infer(&self.world, init, &probs, STEPS, &self.opts);
+        let a = infer(&self.world, init, &probs, self.steps, &self.opts);
         a.select(1, self.world.preds[0].range.start as i64)
     }
 
-    /// `[10, 10]`: `P(target)` in the world of each digit pair (row: left digit).
-    pub fn pair_table(&self) -> Tensor {
-        self.target_from(&self.worlds).view([10, 10])
+    /// `[10^k]`: `P(target)` in the world of each digit tuple, in row order.
+    pub fn world_table(&self) -> Tensor {
+        self.target_from(&self.worlds)
     }
 
-    /// `P(target)` `[B]` from the two digit distributions `[B, 10]`.
+    /// `[10, 10]` (two images; row: left digit) or `[10]` (one image): [`Self::world_table`]
+    /// shaped by digit.
+    pub fn pair_table(&self) -> Tensor {
+        let shape = vec![10i64; self.images()];
+        self.world_table().view(shape.as_slice())
+    }
+
+    /// `P(target)` `[B]` from the two digit distributions `[B, 10]` (a one-image task reads
+    /// `left` only).
     pub fn forward(&self, left: &Tensor, right: &Tensor) -> Tensor {
+        if self.images() == 1 {
+            self.forward_images(&[left])
+        } else {
+            self.forward_images(&[left, right])
+        }
+    }
+
+    /// `P(target)` `[B]` from each image's digit distribution `[B, 10]`, in image order.
+    pub fn forward_images(&self, images: &[&Tensor]) -> Tensor {
         if self.semantics == ImageSemantics::Worlds {
             let q = self.pair_table();
-            return (left.to_kind(Kind::Float).matmul(&q) * right.to_kind(Kind::Float))
-                .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+            let first = images[0].to_kind(Kind::Float);
+            return if self.images() == 1 {
+                (first * q.unsqueeze(0)).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+            } else {
+                (first.matmul(&q) * images[1].to_kind(Kind::Float)).sum_dim_intlist(
+                    [1i64].as_slice(),
+                    false,
+                    Kind::Float,
+                )
+            };
         }
-        self.target_from(&merge_valuation(
-            &self.base,
-            &self.image_ranges,
-            &[left, right],
-        ))
+        self.target_from(&self.merge(images))
     }
 
-    /// Trains the rule weights alone on the symbolic task: the worlds `image1(a). image2(b).` of
-    /// the digit pairs `seen`, labelled `a < b` (no image involved), with Adam at `lr`, full
-    /// batch. Run before any perception joins `vs`, so the optimiser sees only the rules.
-    /// Returns the final mean BCE over those pairs.
-    pub fn fit_symbolic(
+    /// Trains the rule weights alone on the symbolic task: the worlds of the digit tuples
+    /// `seen` (rows, or `(a, b)` pairs), labelled by the task's labelling program (no image
+    /// involved), with Adam at `lr`, full batch. Run before any perception joins `vs`, so the
+    /// optimiser sees only the rules. Returns the final mean BCE over those tuples.
+    pub fn fit_symbolic<T: TupleRow>(
         &self,
         vs: &nn::VarStore,
-        seen: &[(u8, u8)],
+        seen: &[T],
         steps: usize,
         lr: f64,
     ) -> Result<f64> {
         use tch::nn::OptimizerConfig;
         let device = vs.device();
-        let rows: Vec<i64> = seen
+        let rows: Vec<i64> = seen.iter().map(|t| t.row() as i64).collect();
+        if let Some(&r) = rows.iter().find(|&&r| r as usize >= self.labels.len()) {
+            return Err(Error::Config(format!(
+                "digit tuple row {r} is out of range: the task has {} tuples",
+                self.labels.len()
+            )));
+        }
+        let labels: Vec<f32> = rows
             .iter()
-            .map(|&(a, b)| 10 * a as i64 + b as i64)
-            .collect();
-        let labels: Vec<f32> = seen
-            .iter()
-            .map(|&(a, b)| f32::from(u8::from(a < b)))
+            .map(|&r| f32::from(u8::from(self.labels[r as usize])))
             .collect();
         let rows = Tensor::from_slice(&rows).to_device(device);
         let labels = Tensor::from_slice(&labels).to_device(device);
@@ -251,7 +328,7 @@ impl RuleModule {
         };
         let mut last = f64::NAN;
         for _ in 0..steps {
-            let loss = bce(&self.pair_table().view([-1]).index_select(0, &rows));
+            let loss = bce(&self.world_table().index_select(0, &rows));
             opt.backward_step(&loss);
             last = f64::try_from(&loss).unwrap_or(f64::NAN);
         }

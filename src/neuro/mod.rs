@@ -1,9 +1,20 @@
-//! Neuro-symbolic less-than: a conv-net's softmaxed logits become the probabilistic atoms
-//! `image1(d)` and `image2(d)`, merged into the background valuation of a ∂ILP module whose
-//! nullary `target` says whether the left digit is less than the right one.
+//! Neuro-symbolic tasks: a conv-net's softmaxed logits become the probabilistic atoms of the
+//! task's perceived predicates (`image1(d)`, `image2(d)`, or `image(d)`), merged into the
+//! background valuation of a ∂ILP module whose nullary `target` is the item's label.
+//!
+//! [`taskfile`] (no LibTorch) reads a task from its file; the rest needs the `torch` feature.
 
+mod labelling;
+#[cfg(feature = "torch")]
 pub mod less_than;
+#[cfg(feature = "torch")]
 pub mod perception;
+#[cfg(feature = "torch")]
+pub mod predict;
+pub mod taskfile;
 
+#[cfg(feature = "torch")]
 pub use less_than::{less_than_task, merge_valuation, ImageSemantics, RuleModule};
+#[cfg(feature = "torch")]
 pub use perception::{Perception, VisionMode};
+pub use taskfile::{load_checked, load_neuro_task, parse_neuro_task, NeuroTask};

@@ -10,11 +10,34 @@ use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-/// A model that maps the two images' digit logits to `P(left < right)`.
+/// A model that maps an item's digit logits to the probability of its label.
 pub trait PairModel {
     fn name(&self) -> &str;
-    /// `[B]` probabilities from `[B, 10]` logits of the left and right images.
+    /// `[B]` probabilities from `[B, 10]` logits of the left and right images (a one-image
+    /// model reads `left`; it is given the same logits as `right`).
     fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor;
+    /// Images per item: 2 (default) or 1 (then the right image is never read).
+    fn images(&self) -> usize {
+        2
+    }
+}
+
+/// The left and right logits of `pairs` from `split`: the right ones are the left ones (not
+/// computed again) when the model reads one image.
+fn logits_lr(
+    model: &dyn PairModel,
+    perception: &Perception,
+    split: Split,
+    pairs: &[Pair],
+    train: bool,
+) -> Result<(Tensor, Tensor)> {
+    let l = perception.logits(split, &index_tensor(pairs, false), train)?;
+    let r = if model.images() == 1 {
+        l.shallow_clone()
+    } else {
+        perception.logits(split, &index_tensor(pairs, true), train)?
+    };
+    Ok((l, r))
 }
 
 /// Settings of one training run (serde; documented defaults).
@@ -127,8 +150,7 @@ pub fn accuracy(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) 
     }
     let mut correct = 0i64;
     for chunk in pairs.chunks(1000) {
-        let l = perception.logits(Split::Test, &index_tensor(chunk, false), false)?;
-        let r = perception.logits(Split::Test, &index_tensor(chunk, true), false)?;
+        let (l, r) = logits_lr(model, perception, Split::Test, chunk, false)?;
         let p = tch::no_grad(|| model.prob(&l, &r));
         let y = labels(chunk, p.device());
         correct += i64::try_from(
@@ -146,8 +168,7 @@ pub fn accuracy(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) 
 pub fn mean_loss(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) -> Result<f64> {
     let mut total = 0.0;
     for chunk in pairs.chunks(1000) {
-        let l = perception.logits(Split::Train, &index_tensor(chunk, false), false)?;
-        let r = perception.logits(Split::Train, &index_tensor(chunk, true), false)?;
+        let (l, r) = logits_lr(model, perception, Split::Train, chunk, false)?;
         let p = tch::no_grad(|| model.prob(&l, &r));
         let loss = tch::no_grad(|| bce(&p, &labels(chunk, p.device())));
         total += f64::try_from(loss).map_err(|e| Error::Torch(e.to_string()))? * chunk.len() as f64;
@@ -158,6 +179,7 @@ pub fn mean_loss(model: &dyn PairModel, perception: &Perception, pairs: &[Pair])
 /// The mean per-image entropy and the entropy of the mean digit distribution, over both
 /// images of a batch (`[B, 10]` logits each).
 fn entropies(l: &Tensor, r: &Tensor) -> (Tensor, Tensor) {
+    // A one-image item's right logits are its left ones: counting them twice changes neither mean.
     let logp = Tensor::cat(&[l, r], 0).log_softmax(-1, Kind::Float);
     let p = logp.exp();
     let each = -(&p * &logp).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
@@ -214,8 +236,7 @@ pub fn train_pairs(
         let batch: Vec<Pair> = (0..cfg.batch_size)
             .map(|_| train[rng.below(train.len())])
             .collect();
-        let l = perception.logits(Split::Train, &index_tensor(&batch, false), true)?;
-        let r = perception.logits(Split::Train, &index_tensor(&batch, true), true)?;
+        let (l, r) = logits_lr(model, perception, Split::Train, &batch, true)?;
         let loss = bce(&model.prob(&l, &r), &labels(&batch, device));
         let live = matches!(perception, Perception::Live { .. });
         if live && (cfg.cluster_weight > 0.0 || cfg.balance_weight > 0.0) {

@@ -1,5 +1,6 @@
-//! The MLP baseline of the less-than study (paper §5.5.4): the two images' 10-way conv-net logits
-//! concatenated (20 numbers) → one hidden ReLU layer → one output logit for "left < right",
+//! The MLP baseline of the MNIST study (paper §5.5.4): the images' 10-way conv-net logits
+//! concatenated (20 numbers for two images, 10 for one) → one hidden ReLU layer → one output
+//! logit for the task's label,
 //! trained with (binary) cross-entropy. Built on an [`nn::Path`] like the conv-net, so the same
 //! training loop and `VarStore` can serve it.
 
@@ -27,6 +28,8 @@ impl Default for MlpConfig {
 #[derive(Debug)]
 pub struct Mlp {
     config: MlpConfig,
+    /// Input width: 10 per image.
+    input: i64,
     fc1: nn::Linear,
     fc2: nn::Linear,
 }
@@ -35,7 +38,19 @@ impl Mlp {
     /// Input width: two 10-way logit vectors.
     pub const INPUT: i64 = 20;
 
+    /// The two-image MLP.
     pub fn new(path: &nn::Path, config: &MlpConfig) -> Result<Mlp> {
+        Self::for_images(path, config, 2)
+    }
+
+    /// The MLP of a task with `images` (1 or 2) images per item.
+    pub fn for_images(path: &nn::Path, config: &MlpConfig, images: usize) -> Result<Mlp> {
+        if !(1..=2).contains(&images) {
+            return Err(Error::Config(format!(
+                "an MLP over {images} images; 1 or 2 are supported"
+            )));
+        }
+        let input = 10 * images as i64;
         if !(1..=65_536).contains(&config.hidden) {
             return Err(Error::Config(format!(
                 "mlp.hidden = {}; expected 1..=65536",
@@ -44,13 +59,19 @@ impl Mlp {
         }
         Ok(Mlp {
             config: config.clone(),
-            fc1: nn::linear(path / "fc1", Self::INPUT, config.hidden, Default::default()),
+            input,
+            fc1: nn::linear(path / "fc1", input, config.hidden, Default::default()),
             fc2: nn::linear(path / "fc2", config.hidden, 1, Default::default()),
         })
     }
 
     pub fn config(&self) -> &MlpConfig {
         &self.config
+    }
+
+    /// Images per item the MLP reads (1 or 2).
+    pub fn images(&self) -> usize {
+        (self.input / 10) as usize
     }
 
     /// The output logit `[B]` for concatenated logits `[B, 20]`.
@@ -62,13 +83,17 @@ impl Mlp {
             .map_err(torch_err)
     }
 
-    /// The output logit `[B]` from the left and right images' logits, each `[B, 10]`.
+    /// The output logit `[B]` from the left and right images' logits, each `[B, 10]` (a
+    /// one-image MLP reads `left` only).
     pub fn f_forward_pair(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
+        if self.input == 10 {
+            return self.f_forward(left);
+        }
         let xs = Tensor::f_cat(&[left, right], 1).map_err(torch_err)?;
         self.f_forward(&xs)
     }
 
-    /// The probability `[B]` that left < right.
+    /// The probability `[B]` of the label (left < right for less-than).
     pub fn f_prob_pair(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
         self.f_forward_pair(left, right)?
             .f_sigmoid()

@@ -1,13 +1,11 @@
-//! MNIST from a directory of the four IDX files, checked before it is parsed.
+//! MNIST from a directory of the four IDX files, checked as they are read.
 //!
-//! The `mnist` crate panics on a missing or malformed file, so [`verify`] runs first: each file
-//! must exist, have the exact size its IDX header implies, carry the right magic number, counts
-//! and image size, and match its published SHA-256 digest (the same digests as
-//! `datasets/mnist.sha256`). Anything else is an [`Error::Data`] naming the file and telling the
+//! The IDX bytes are parsed here ([`parse_idx`], which never panics and names the byte offset
+//! of what is wrong). Each file must exist, have the exact size its IDX header implies, carry
+//! the right magic number, counts and image size, and match its published SHA-256 digest (the
+//! same digests as `datasets/mnist.sha256`). Anything else is an [`Error::Data`] naming the file and telling the
 //! user to run `scripts/setup.sh`; a bad file is never loaded.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
@@ -79,9 +77,139 @@ fn data_err(path: &Path, msg: impl Into<String>) -> Error {
     }
 }
 
-/// Checks one IDX file: existence, size, header, then digest. Cheap checks come first so that a
-/// truncated file gets a precise message without being hashed.
-pub fn verify_file(dir: &Path, spec: &IdxFile) -> Result<()> {
+/// Why some bytes are not the IDX file expected, and the byte offset where that shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxError {
+    pub offset: usize,
+    /// Phrased to follow the file's name: "is truncated: ...".
+    pub msg: String,
+}
+
+impl std::fmt::Display for IdxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at byte {})", self.msg, self.offset)
+    }
+}
+
+/// A parsed IDX file of unsigned bytes: its dimensions and the data after the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idx<'a> {
+    pub dims: Vec<u32>,
+    pub data: &'a [u8],
+}
+
+fn idx_err(offset: usize, msg: impl Into<String>) -> IdxError {
+    IdxError {
+        offset,
+        msg: msg.into(),
+    }
+}
+
+/// Parses IDX bytes: magic `00 00 08 n`, `n` big-endian `u32` dimensions, then exactly their
+/// product of data bytes. Never panics; every refusal names the byte where it shows.
+pub fn parse_idx(bytes: &[u8]) -> std::result::Result<Idx<'_>, IdxError> {
+    if bytes.len() < 4 {
+        let msg = format!(
+            "is truncated: {} bytes, too short for the 4-byte magic number",
+            bytes.len()
+        );
+        return Err(idx_err(bytes.len(), msg));
+    }
+    if bytes[0] != 0 || bytes[1] != 0 {
+        return Err(idx_err(
+            0,
+            "has a magic number that does not start with two zero bytes",
+        ));
+    }
+    if bytes[2] != 0x08 {
+        let msg = format!(
+            "has data type {:#04x} in its magic number, expected 0x08 (unsigned byte)",
+            bytes[2]
+        );
+        return Err(idx_err(2, msg));
+    }
+    let ndims = bytes[3] as usize;
+    let header = 4 + 4 * ndims;
+    if bytes.len() < header {
+        let msg = format!(
+            "is truncated: {} bytes, but its {ndims} dimensions need a {header}-byte header",
+            bytes.len()
+        );
+        return Err(idx_err(bytes.len(), msg));
+    }
+    let dims: Vec<u32> = bytes[4..header]
+        .chunks_exact(4)
+        .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+        .collect();
+    let mut want: u64 = 1;
+    for (i, &d) in dims.iter().enumerate() {
+        want = want
+            .checked_mul(d as u64)
+            .ok_or_else(|| idx_err(4 + 4 * i, "has dimensions whose product overflows 64 bits"))?;
+    }
+    let have = (bytes.len() - header) as u64;
+    if have != want {
+        let (what, offset) = if have < want {
+            ("truncated", bytes.len())
+        } else {
+            // `want < have` fits in usize.
+            ("too long", header + want as usize)
+        };
+        let msg = format!(
+            "is {what}: {} bytes, expected {} ({header}-byte header, dimensions {dims:?})",
+            bytes.len(),
+            header as u64 + want
+        );
+        return Err(idx_err(offset, msg));
+    }
+    Ok(Idx {
+        dims,
+        data: &bytes[header..],
+    })
+}
+
+/// Parses the bytes of one of the [`FILES`]: the magic number and shape `spec` asks for and,
+/// for labels, digits only. Returns the data (pixels or labels).
+pub fn parse_idx_file<'a>(
+    bytes: &'a [u8],
+    spec: &IdxFile,
+) -> std::result::Result<&'a [u8], IdxError> {
+    let magic: u32 = if spec.images { 0x0803 } else { 0x0801 };
+    if let Some(w) = bytes.get(..4) {
+        let word = u32::from_be_bytes([w[0], w[1], w[2], w[3]]);
+        if word != magic {
+            return Err(idx_err(
+                0,
+                format!("has magic number {word:#x}, expected {magic:#x}"),
+            ));
+        }
+    }
+    let idx = parse_idx(bytes)?;
+    let want: Vec<u32> = if spec.images {
+        vec![spec.count, SIDE as u32, SIDE as u32]
+    } else {
+        vec![spec.count]
+    };
+    if idx.dims != want {
+        let msg = format!(
+            "has an unexpected header (count or image size): dimensions {:?}, expected {want:?}",
+            idx.dims
+        );
+        return Err(idx_err(4, msg));
+    }
+    if !spec.images {
+        if let Some(i) = idx.data.iter().position(|&d| d > 9) {
+            let msg = format!("has label {} that is not a digit", idx.data[i]);
+            return Err(idx_err(8 + i, msg));
+        }
+    }
+    Ok(idx.data)
+}
+
+/// Reads one IDX file in `dir`: present, well-formed with the shape `spec` says (see
+/// [`parse_idx_file`]), then matching its digest; returns its data bytes. The cheap checks
+/// come first so that a truncated file gets a precise message without being hashed.
+pub fn read_idx(dir: &Path, spec: &IdxFile) -> Result<Vec<u8>> {
     let path = dir.join(spec.name);
     let meta = match std::fs::metadata(&path) {
         Ok(m) => m,
@@ -99,53 +227,12 @@ pub fn verify_file(dir: &Path, spec: &IdxFile) -> Result<()> {
             format!("{} is not a regular file", spec.name),
         ));
     }
-    let want = spec.expected_len();
-    if meta.len() != want {
-        let what = if meta.len() < want {
-            "truncated"
-        } else {
-            "too long"
-        };
-        return Err(data_err(
-            &path,
-            format!(
-                "MNIST file {} is {what}: {} bytes, expected {want}",
-                spec.name,
-                meta.len()
-            ),
-        ));
-    }
-    let mut file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    let header_len = if spec.images { 16 } else { 8 };
-    let mut header = [0u8; 16];
-    file.read_exact(&mut header[..header_len])
-        .map_err(|e| Error::io(&path, e))?;
-    let word =
-        |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
-    let magic = if spec.images { 0x0803 } else { 0x0801 };
-    if word(0) != magic {
-        return Err(data_err(
-            &path,
-            format!(
-                "MNIST file {} has magic number {:#x}, expected {magic:#x}",
-                spec.name,
-                word(0)
-            ),
-        ));
-    }
-    if word(4) != spec.count || (spec.images && (word(8) != SIDE as u32 || word(12) != SIDE as u32))
-    {
-        return Err(data_err(
-            &path,
-            format!(
-                "MNIST file {} has an unexpected header (count or image size)",
-                spec.name
-            ),
-        ));
-    }
-    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    let digest =
-        digest::hex_digest_reader(BufReader::new(file)).map_err(|e| Error::io(&path, e))?;
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let header = match parse_idx_file(&bytes, spec) {
+        Ok(data) => bytes.len() - data.len(),
+        Err(e) => return Err(data_err(&path, format!("MNIST file {} {e}", spec.name))),
+    };
+    let digest = digest::hex_digest(&bytes);
     if digest != spec.sha256 {
         return Err(data_err(
             &path,
@@ -155,7 +242,14 @@ pub fn verify_file(dir: &Path, spec: &IdxFile) -> Result<()> {
             ),
         ));
     }
-    Ok(())
+    let mut data = bytes;
+    data.drain(..header);
+    Ok(data)
+}
+
+/// Checks one IDX file: existence, size, header, then digest (see [`read_idx`]).
+pub fn verify_file(dir: &Path, spec: &IdxFile) -> Result<()> {
+    read_idx(dir, spec).map(|_| ())
 }
 
 /// Checks all four files in `dir`; the first bad one is the error.
@@ -178,23 +272,13 @@ pub struct Mnist {
 }
 
 impl Mnist {
-    /// Verifies (see [`verify`]) and loads the four files in `dir`.
+    /// Verifies (see [`read_idx`]) and loads the four files in `dir`.
     pub fn load(dir: impl AsRef<Path>) -> Result<Mnist> {
         let dir = dir.as_ref();
-        verify(dir)?;
-        let base = dir.to_str().ok_or_else(|| Error::Data {
-            path: dir.to_path_buf(),
-            msg: "the MNIST directory's path is not valid UTF-8".into(),
-        })?;
-        // Verified above, so the crate's own asserts hold.
-        let raw = mnist::MnistBuilder::new()
-            .base_path(base)
-            .label_format_digit()
-            .training_set_length(FILES[0].count)
-            .validation_set_length(0)
-            .test_set_length(FILES[2].count)
-            .finalize();
-        Mnist::from_raw(&raw.trn_img, raw.trn_lbl, &raw.tst_img, raw.tst_lbl)
+        let read = |i: usize| read_idx(dir, &FILES[i]);
+        let (train_pixels, train_digits) = (read(0)?, read(1)?);
+        let (test_pixels, test_digits) = (read(2)?, read(3)?);
+        Mnist::from_raw(&train_pixels, train_digits, &test_pixels, test_digits)
             .map_err(|e| with_path(e, dir))
     }
 

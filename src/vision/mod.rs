@@ -14,6 +14,7 @@ pub mod matching;
 pub mod mlp;
 pub mod mnist;
 pub mod pairs;
+pub mod preprocess;
 pub mod pretrain;
 
 pub use checkpoint::{load, load_or_pretrain, save, CheckpointMeta, Loaded, Origin};
