@@ -100,7 +100,10 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
                 a.tasks.only().as_deref(),
                 &cfg,
                 a.device,
-                &out,
+                dilp::experiment::parts::Output {
+                    dir: &out,
+                    resume: a.resume,
+                },
             )?
             .1
         }
@@ -111,8 +114,12 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
                 None => {
                     let (cfg, rhos) = (resolve::bench_noise(&a, budget), resolve::noise_rhos(&a));
                     let only = a.tasks.only();
-                    let dir = &a.tasks.dir;
-                    noise::run(dir, only.as_deref(), &rhos, a.draws, &cfg, a.device, &out)?.1
+                    let (dir, only) = (&a.tasks.dir, only.as_deref());
+                    let output = dilp::experiment::parts::Output {
+                        dir: &out,
+                        resume: a.resume,
+                    };
+                    noise::run(dir, only, &rhos, a.draws, &cfg, a.device, output)?.1
                 }
             }
         }

@@ -362,7 +362,7 @@ fn noise_bench_averages_its_flip_draws() {
         2,
         &cfg,
         Device::Cpu,
-        &out,
+        dilp::experiment::parts::Output::fresh(&out),
     )
     .unwrap();
     assert_eq!(rows.len(), 1);

@@ -70,6 +70,10 @@ pub struct TasksArgs {
     /// Training loss [default: bce].
     #[arg(long, value_parser = Loss::parser())]
     pub loss: Option<Loss>,
+    /// Keep the tasks an interrupted run with the same settings finished (saved in
+    /// `<out>/parts`) and train only the rest [default: start afresh].
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -105,6 +109,10 @@ pub struct NoiseArgs {
     /// file's `[learn] init_std` (else the paper's 1).
     #[arg(long, value_parser = values::non_negative)]
     pub init_std: Option<f64>,
+    /// Keep the draws an interrupted run with the same settings finished (saved in
+    /// `<out>/parts`) and compute only the rest [default: start afresh].
+    #[arg(long, conflicts_with = "from")]
+    pub resume: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -9,5 +9,6 @@ pub mod mnist;
 pub mod mnist_sweep;
 pub mod noise;
 pub mod paper;
+pub mod parts;
 pub mod speed;
 pub mod tasks;

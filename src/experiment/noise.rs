@@ -12,8 +12,12 @@
 //! the single draw) and every figure is the mean over the draws, each draw's own figures kept
 //! in the JSON. On a task with 16 training labels, which ones are flipped decides more than
 //! the learner does; one draw is a sample of one.
+//!
+//! Each draw's figures are saved in `parts/` as soon as they are computed ([`super::parts`]);
+//! with `resume` a rerun loads the draws saved by an interrupted run with the same settings.
 
 use super::paper;
+use super::parts::{f64_or_nan, fingerprint, learn_settings, Output, Parts};
 use super::tasks::task_files;
 use crate::dilp::{learn, LearnConfig, Loss, Selection};
 use crate::error::{Error, Result};
@@ -54,20 +58,27 @@ pub struct NoiseRow {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Scores {
     /// The soft model of the seed with the lowest training loss (the paper's protocol).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub dilp_mse: f64,
     /// That seed's crisp program (its top pair or its pruned threshold read-out, whichever
     /// makes fewer training errors), run by the engine.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub dilp_program_mse: f64,
     /// The crisp program of the seed chosen by `select = crisp` (fewest training errors of its
     /// program, then fewest clauses, then lowest loss): what `dilp learn` reports.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub dilp_selected_mse: f64,
     /// Trained with the `mae` loss instead (same seeds), crisp selection: the selected seed's
     /// soft model and its crisp program.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub dilp_mae_soft_mse: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub dilp_mae_mse: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub sat_exact_mse: f64,
     /// Whether the exact solver found a program (in every draw, for a mean).
     pub sat_exact_found: bool,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub sat_tolerant_mse: f64,
 }
 
@@ -110,6 +121,15 @@ fn flipped(clean: &Task, noisy: &Task) -> usize {
         .sum()
 }
 
+/// One flip draw's saved record: the labels it flipped and every method's figures.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Draw {
+    flipped: usize,
+    scores: Scores,
+}
+
+/// Runs Table 4; returns the rows and the printed table. With `output.resume`, draws whose record an
+/// earlier run with the same settings saved in `parts/` are loaded, not trained.
 pub fn run(
     dir: &Path,
     only: Option<&str>,
@@ -117,11 +137,23 @@ pub fn run(
     draws: usize,
     base: &LearnConfig,
     device: crate::dilp::Device,
-    out: &Path,
+    output: Output,
 ) -> Result<(Vec<NoiseRow>, String)> {
-    assert!(draws > 0, "noise::run: at least one draw");
+    if draws == 0 {
+        return Err(Error::Config("bench noise: at least one draw".into()));
+    }
     let only = only.map(String::from).unwrap_or_else(|| TASKS.join(","));
     let files = task_files(dir, Some(&only))?;
+    let settings = serde_json::json!({
+        "experiment": "bench noise",
+        "learn": learn_settings(base),
+        "draws": draws,
+        "device": format!("{device:?}"),
+    });
+    let (out, parts) = (
+        output.dir,
+        Parts::open(output.dir, &settings, output.resume)?,
+    );
     write_json(
         &out.join("config.json"),
         &serde_json::json!({ "learn": base, "draws": draws, "rho": rhos }),
@@ -129,22 +161,37 @@ pub fn run(
     let mut rows = Vec::new();
     for f in files {
         let clean = load_task(&f)?;
+        let print = fingerprint(&f)?;
+        let stem = f
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         for &rho in rhos {
             let mut per_draw = Vec::with_capacity(draws);
-            let mut k = 0;
+            let (mut k, mut fresh) = (0, false);
             for d in 0..draws {
-                let task = clean.with_flipped_labels(rho, base.seed + d as u64);
-                k = flipped(&clean, &task);
                 let label = if draws > 1 {
                     format!("{} ρ={rho} draw {d}", clean.name)
                 } else {
                     format!("{} ρ={rho}", clean.name)
                 };
-                let s = one_draw(&task, k, &label, base, device)?;
+                let key = format!("{stem}-rho{rho}-draw{d}");
+                let draw = match parts.get::<Draw>(&key, &print)? {
+                    Some(draw) => draw,
+                    None => {
+                        let task = clean.with_flipped_labels(rho, base.seed + d as u64);
+                        let flipped = flipped(&clean, &task);
+                        let scores = one_draw(&task, flipped, &label, base, device)?;
+                        let draw = Draw { flipped, scores };
+                        parts.put(&key, &print, &draw)?;
+                        fresh = true;
+                        draw
+                    }
+                };
                 if draws > 1 {
-                    eprintln!("{label:<32}: {}", line(&s));
+                    eprintln!("{label:<32}: {}", line(&draw.scores));
                 }
-                per_draw.push(s);
+                k = draw.flipped;
+                per_draw.push(draw.scores);
             }
             let row = NoiseRow {
                 task: clean.name.clone(),
@@ -156,7 +203,7 @@ pub fn run(
                 per_draw,
             };
             eprintln!(
-                "{:<16} ρ={:<5} flipped {:>3}{}: {}  paper {}",
+                "{:<16} ρ={:<5} flipped {:>3}{}: {}  paper {}{}",
                 row.task,
                 rho,
                 k,
@@ -166,12 +213,16 @@ pub fn run(
                     String::new()
                 },
                 line(&row.mean),
-                row.paper_mse.map_or("-".into(), |p| format!("{p:.3}"))
+                row.paper_mse.map_or("-".into(), |p| format!("{p:.3}")),
+                if fresh { "" } else { " (resumed)" }
             );
             rows.push(row);
-            save(&rows, out)?;
+            if fresh {
+                save(&rows, out)?;
+            }
         }
     }
+    save(&rows, out)?;
     Ok((rows.clone(), render(&rows)))
 }
 

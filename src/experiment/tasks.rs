@@ -2,8 +2,12 @@
 //! once; per-seed success rate beside the paper's, whether the reported seed (chosen by the
 //! learner's selection rule: crisp by default, lowest training loss on request) solved it with
 //! a program the engine confirms, wall time and peak memory.
+//!
+//! Each task's row is saved in `parts/` as soon as it is trained ([`super::parts`]); with
+//! `resume` a rerun loads the rows saved by an interrupted run with the same settings.
 
 use super::paper;
+use super::parts::{f64_or_nan, fingerprint, learn_settings, Output, Parts};
 use crate::dilp::{learn, LearnConfig};
 use crate::error::{Error, Result};
 use crate::ilp::load_task;
@@ -50,10 +54,13 @@ pub fn task_files(dir: &Path, only: Option<&str>) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// One task's row. Its timings are those of the run that trained it, kept in its record so
+/// that a resumed table reports them too.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TaskRow {
     pub task: String,
     pub seeds: usize,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub success_pct: f64,
     pub paper_pct: Option<f64>,
     pub best_solved: bool,
@@ -63,9 +70,13 @@ pub struct TaskRow {
     /// reported program from a solution (reported, never used to choose).
     pub a_tie_solves: bool,
     pub program: String,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub seconds: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub ms_per_step: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub seed_steps_saved_pct: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub peak_rss_mib: f64,
 }
 
@@ -104,61 +115,101 @@ impl<'a> From<&'a TaskRow> for Table3Csv<'a> {
     }
 }
 
-/// Runs Table 3; returns the rows and the printed table.
+/// Runs Table 3; returns the rows and the printed table. With `output.resume`, tasks whose record an
+/// earlier run with the same settings saved in `parts/` are loaded, not trained.
 pub fn run(
     dir: &Path,
     only: Option<&str>,
     base: &LearnConfig,
     device: crate::dilp::Device,
-    out: &Path,
+    output: Output,
 ) -> Result<(Vec<TaskRow>, String)> {
     let files = task_files(dir, only)?;
+    let settings = serde_json::json!({
+        "experiment": "bench tasks",
+        "learn": learn_settings(base),
+        "device": format!("{device:?}"),
+    });
+    let (out, parts) = (
+        output.dir,
+        Parts::open(output.dir, &settings, output.resume)?,
+    );
     write_json(&out.join("config.json"), base)?;
     let mut rows = Vec::new();
     for f in files {
-        let task = load_task(&f)?;
-        let mut bar = LearnBar::new(&task.name, base.steps);
-        let r = match learn(&task, base, device, &mut bar) {
-            Ok(r) => r,
-            Err(e @ (Error::Memory { .. } | Error::TooLarge { .. })) => {
-                bar.finish();
-                eprintln!("{:<16} refused: {e}", task.name);
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        bar.finish();
-        let total = (r.seed_steps + r.seed_steps_saved).max(1) as f64;
-        let row = TaskRow {
-            task: task.name.clone(),
-            seeds: r.seeds.len(),
-            success_pct: 100.0 * r.seeds_solved as f64 / r.seeds.len().max(1) as f64,
-            paper_pct: paper::table3(&task.name),
-            best_solved: r.solved,
-            ties: r.ties.len(),
-            a_tie_solves: r.seeds.iter().filter_map(|s| s.crisp.as_ref()).any(|c| {
-                r.ties.contains(&c.program)
-                    && c.train_errors == 0
-                    && c.validation_mse < base.success_mse
-            }),
-            program: r.program.trim().replace('\n', " "),
-            seconds: r.seconds,
-            ms_per_step: r.ms_per_step,
-            seed_steps_saved_pct: 100.0 * r.seed_steps_saved as f64 / total,
-            peak_rss_mib: r.peak_rss_mib,
+        let key = f
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let print = fingerprint(&f)?;
+        let (row, saved) = match parts.get::<TaskRow>(&key, &print)? {
+            Some(row) => (row, true),
+            None => match train(&f, base, device)? {
+                Ok(row) => {
+                    parts.put(&key, &print, &row)?;
+                    (row, false)
+                }
+                // A refusal is not saved: a rerun with a larger --max-memory tries again.
+                Err(refusal) => {
+                    eprintln!("{key:<16} refused: {refusal}");
+                    continue;
+                }
+            },
         };
         eprintln!(
-            "{:<16} {:>6.1}% (paper {:>5})  best seed solved: {:<11} {:>7.1} s",
+            "{:<16} {:>6.1}% (paper {:>5})  best seed solved: {:<11} {:>7.1} s{}",
             row.task,
             row.success_pct,
             row.paper_pct.map_or("-".into(), |p| format!("{p:.1}")),
             solved_text(&row),
-            row.seconds
+            row.seconds,
+            if saved { " (resumed)" } else { "" }
         );
         rows.push(row);
-        save(&rows, out)?;
+        if !saved {
+            save(&rows, out)?;
+        }
     }
+    save(&rows, out)?;
     Ok((rows.clone(), render(&rows)))
+}
+
+/// Trains one task file into its row, or (inner `Err`) the refusal of a task too large for
+/// the memory budget, which is reported and skipped rather than failing the whole table.
+fn train(
+    f: &Path,
+    base: &LearnConfig,
+    device: crate::dilp::Device,
+) -> Result<std::result::Result<TaskRow, Error>> {
+    let task = load_task(f)?;
+    let mut bar = LearnBar::new(&task.name, base.steps);
+    let r = match learn(&task, base, device, &mut bar) {
+        Ok(r) => r,
+        Err(e @ (Error::Memory { .. } | Error::TooLarge { .. })) => {
+            bar.finish();
+            return Ok(Err(e));
+        }
+        Err(e) => return Err(e),
+    };
+    bar.finish();
+    let total = (r.seed_steps + r.seed_steps_saved).max(1) as f64;
+    Ok(Ok(TaskRow {
+        task: task.name.clone(),
+        seeds: r.seeds.len(),
+        success_pct: 100.0 * r.seeds_solved as f64 / r.seeds.len().max(1) as f64,
+        paper_pct: paper::table3(&task.name),
+        best_solved: r.solved,
+        ties: r.ties.len(),
+        a_tie_solves: r.seeds.iter().filter_map(|s| s.crisp.as_ref()).any(|c| {
+            r.ties.contains(&c.program)
+                && c.train_errors == 0
+                && c.validation_mse < base.success_mse
+        }),
+        program: r.program.trim().replace('\n', " "),
+        seconds: r.seconds,
+        ms_per_step: r.ms_per_step,
+        seed_steps_saved_pct: 100.0 * r.seed_steps_saved as f64 / total,
+        peak_rss_mib: r.peak_rss_mib,
+    }))
 }
 
 fn save(rows: &[TaskRow], out: &Path) -> Result<()> {
