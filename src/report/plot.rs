@@ -109,11 +109,7 @@ fn draw_lines<DB: DrawingBackend>(
 
 /// Two panels: training loss and test accuracy (seen and held-out pairs) against step.
 #[cfg(feature = "torch")]
-pub fn learning_curves(
-    path: &Path,
-    title: &str,
-    models: &[(&str, &Vec<CurvePoint>)],
-) -> Result<()> {
+pub fn learning_curves(path: &Path, title: &str, models: &[(&str, &[CurvePoint])]) -> Result<()> {
     write_via(path, |tmp| {
         let root = BitMapBackend::new(tmp, (1300, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(perr(path))?;

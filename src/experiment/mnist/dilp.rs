@@ -1,0 +1,116 @@
+//! The ∂ILP side of a run: attempts from fresh rule weights until one's training loss is low
+//! enough, the attempt with the lowest training loss kept (the paper's selection rule: training
+//! data only).
+
+use super::curves::CurveLog;
+use super::{Context, MnistRunConfig};
+use crate::error::Result;
+use crate::neuro::{Perception, RuleModule};
+use crate::train::{mean_loss, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig};
+use crate::vision::PairSplit;
+use tch::{nn, Tensor};
+
+impl PairModel for RuleModule {
+    fn name(&self) -> &str {
+        "dilp"
+    }
+    fn images(&self) -> usize {
+        RuleModule::images(self)
+    }
+    fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
+        self.forward(
+            &left.softmax(-1, tch::Kind::Float),
+            &right.softmax(-1, tch::Kind::Float),
+        )
+    }
+}
+
+/// One trained ∂ILP attempt: rule weights (group 0) and, when it trains, the conv-net
+/// (group 1) in one VarStore.
+pub(super) struct Attempt {
+    /// Mean training BCE on (up to) the first 4,000 training pairs.
+    pub(super) loss: f64,
+    pub(super) vs: nn::VarStore,
+    pub(super) rules: RuleModule,
+    pub(super) perception: Perception,
+    pub(super) curve: Vec<CurvePoint>,
+}
+
+/// Trains attempts until one's loss is at most `restart_loss` or the restarts run out; returns
+/// the best attempt and how many were made. A run whose training loss stays high is stuck in a
+/// local minimum of the rule weights, so it is restarted from a fresh initialisation.
+pub(super) fn train_dilp(
+    ctx: &mut Context,
+    cfg: &MnistRunConfig,
+    split: &PairSplit,
+    test: &TestSets,
+) -> Result<(Attempt, usize)> {
+    let mut best: Option<Attempt> = None;
+    let mut attempts = 0;
+    for attempt in 0..=cfg.restarts {
+        attempts = attempt + 1;
+        let a = train_attempt(ctx, cfg, split, test, attempt)?;
+        let loss = a.loss;
+        if best.as_ref().is_none_or(|b| loss < b.loss) {
+            best = Some(a);
+        }
+        if loss <= cfg.restart_loss {
+            break;
+        }
+    }
+    Ok((best.expect("at least one attempt"), attempts))
+}
+
+/// Attempt number `attempt` (0 first), seeded from the run's seed and the attempt.
+fn train_attempt(
+    ctx: &mut Context,
+    cfg: &MnistRunConfig,
+    split: &PairSplit,
+    test: &TestSets,
+    attempt: usize,
+) -> Result<Attempt> {
+    tch::manual_seed((cfg.seed * 1000 + attempt as u64) as i64);
+    let vs = nn::VarStore::new(ctx.device);
+    let mut rules = RuleModule::from_task(&ctx.task, &(vs.root() / "rules"), ctx.device)?;
+    rules.semantics = cfg.semantics;
+    if cfg.symbolic_warmup > 0 {
+        rules.fit_symbolic(&vs, &split.seen_rows, cfg.symbolic_warmup, cfg.symbolic_lr)?;
+    }
+    let perception = ctx.perception(cfg.vision, &(vs.root().set_group(1) / "convnet"))?;
+    let label = if attempt == 0 {
+        format!("dilp h={}", cfg.held_out)
+    } else {
+        format!("dilp h={} #{}", cfg.held_out, attempt + 1)
+    };
+    let bar = crate::report::progress::bar(&label, cfg.dilp.steps as u64);
+    let mut log = CurveLog {
+        bar: &bar,
+        points: vec![],
+    };
+    let train_cfg = TrainConfig {
+        seed: cfg.dilp.seed + 7919 * attempt as u64,
+        ..cfg.dilp.clone()
+    };
+    train_pairs(
+        &rules,
+        &perception,
+        &vs,
+        &split.train,
+        test,
+        &train_cfg,
+        &mut log,
+    )?;
+    bar.finish_and_clear();
+    let loss = mean_loss(
+        &rules,
+        &perception,
+        &split.train[..split.train.len().min(4000)],
+    )?;
+    Ok(Attempt {
+        loss,
+        vs,
+        rules,
+        perception,
+        curve: log.points,
+    })
+}

@@ -1,0 +1,135 @@
+//! The MNIST study of one neuro-symbolic task (less-than unless the context is given another
+//! task file): pretrained (or scratch) conv-net → image atoms → ∂ILP, beside the MLP baseline,
+//! trained by the same loop on the same items, scored on test items of seen and of held-out
+//! digit tuples; the learned program checked by the engine on every digit tuple (10 or 100).
+//!
+//! [`run_one`] is one run; its parts: the settings and report (`config`), the shared data and
+//! conv-net (`context`), the ∂ILP attempts (`dilp`), the MLP baseline (`mlp`), the conv-net's
+//! digit accuracy (`digits`) and the training curves (`curves`).
+
+mod config;
+mod context;
+mod curves;
+mod digits;
+mod dilp;
+mod mlp;
+
+pub use config::{MnistRunConfig, MnistRunReport};
+pub use context::{prepare, Context};
+
+use crate::error::{Error, Result};
+use crate::ilp::{check_program, drop_idle_clauses, program_text};
+use crate::report::files::{write_atomic, write_json, write_via};
+use crate::train::{accuracy, TestSets};
+use crate::vision::{PairSpec, PairSplit};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::nn;
+
+/// Saves a model's variables to `path` atomically.
+fn save_vars(vs: &nn::VarStore, path: &Path) -> Result<()> {
+    write_via(path, |tmp| {
+        vs.save(tmp).map_err(|e| Error::Torch(e.to_string()))
+    })
+}
+
+/// Trains and scores ∂ILP and the MLP for one configuration; writes everything under `out`.
+pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<MnistRunReport> {
+    cfg.validate()?;
+    let start = Instant::now();
+    write_json(&out.join("config.json"), cfg)?;
+    let spec = PairSpec {
+        seed: cfg.seed,
+        held_out: cfg.held_out,
+        n_train: cfg.pairs,
+        n_test: cfg.test_pairs,
+    };
+    let split = PairSplit::build_for(
+        &spec,
+        &ctx.task.labels,
+        &ctx.mnist.train_digits,
+        &ctx.mnist.test_digits,
+    )?;
+    // The first 1,000 test images: enough to follow a training conv-net's digit accuracy.
+    let n_probe = ctx.mnist.test_digits.len().min(1000);
+    let probe_digits = ctx.mnist.test_digits[..n_probe].to_vec();
+    let test = TestSets {
+        seen: &split.test_seen,
+        heldout: &split.test_heldout,
+        probe: Some(&probe_digits),
+    };
+    tch::manual_seed(cfg.seed as i64);
+
+    let dilp_start = Instant::now();
+    let (best, attempts) = dilp::train_dilp(ctx, cfg, &split, &test)?;
+    let dilp::Attempt {
+        loss: dilp_loss,
+        vs,
+        rules,
+        perception,
+        curve: dilp_curve,
+    } = best;
+    let dilp_seen = accuracy(&rules, &perception, &split.test_seen)?;
+    let dilp_held = accuracy(&rules, &perception, &split.test_heldout)?;
+    let (digit_acc, digit_rev, digit_matched, digit_confusion) =
+        digits::digit_accuracy(&perception, &ctx.mnist)?;
+    // The read-out's clauses that change no prediction on any digit tuple are not reported.
+    let learned = drop_idle_clauses(&rules.task, &rules.read_out().rules());
+    let program = program_text(&rules.task.vocab, &learned);
+    let check = check_program(&rules.task, &learned);
+    let engine_pairs_correct = check
+        .worlds
+        .iter()
+        .filter(|w| w.false_positives.is_empty() && w.false_negatives.is_empty())
+        .count();
+    save_vars(&vs, &out.join("dilp.ot"))?;
+    drop(perception);
+
+    let m = mlp::train_mlp(ctx, cfg, &split, &test, out)?;
+    let (mlp_seen, mlp_held, mlp_out, mlp_curve) = (m.seen, m.held, m.outcome, m.curve);
+
+    curves::write_curves(
+        out,
+        &format!("{}, h = {}", ctx.task.name(), cfg.held_out),
+        &dilp_curve,
+        &mlp_curve,
+    )?;
+    write_atomic(&out.join("program.dl"), program.as_bytes())?;
+    let report = MnistRunReport {
+        task: ctx.task.name().to_string(),
+        held_out: cfg.held_out,
+        seed: cfg.seed,
+        vision: cfg.vision,
+        dilp_seen_acc: dilp_seen,
+        dilp_heldout_acc: dilp_held,
+        mlp_seen_acc: mlp_seen,
+        mlp_heldout_acc: mlp_held,
+        program,
+        engine_pairs_correct,
+        tuples: ctx.task.tuples(),
+        digit_acc,
+        digit_acc_reversed: digit_rev,
+        digit_acc_matched: digit_matched,
+        digit_confusion,
+        dilp_attempts: attempts,
+        dilp_train_loss: dilp_loss,
+        dilp_seconds: dilp_start.elapsed().as_secs_f64(),
+        mlp_seconds: mlp_out.seconds,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    write_json(&out.join("metrics.json"), &report)?;
+    Ok(report)
+}
+
+/// `experiments/results/mnist-train-h0.7-s0-frozen`.
+pub fn default_run_dir(cfg: &MnistRunConfig) -> PathBuf {
+    PathBuf::from(format!(
+        "experiments/results/mnist-train-h{}-s{}-{}",
+        cfg.held_out,
+        cfg.seed,
+        serde_json::to_value(cfg.vision)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    ))
+}
