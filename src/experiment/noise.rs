@@ -119,7 +119,11 @@ pub fn run(
     device: crate::dilp::Device,
     out: &Path,
 ) -> Result<(Vec<NoiseRow>, String)> {
-    assert!(draws > 0, "noise::run: at least one draw");
+    if draws == 0 {
+        return Err(Error::Config(
+            "bench noise: --draws must be at least 1".into(),
+        ));
+    }
     let only = only.map(String::from).unwrap_or_else(|| TASKS.join(","));
     let files = task_files(dir, Some(&only))?;
     write_json(
@@ -133,7 +137,7 @@ pub fn run(
             let mut per_draw = Vec::with_capacity(draws);
             let mut k = 0;
             for d in 0..draws {
-                let task = clean.with_flipped_labels(rho, base.seed + d as u64);
+                let task = clean.with_flipped_labels(rho, base.seed.wrapping_add(d as u64));
                 k = flipped(&clean, &task);
                 let label = if draws > 1 {
                     format!("{} ρ={rho} draw {d}", clean.name)

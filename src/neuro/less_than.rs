@@ -60,18 +60,8 @@ impl TupleRow for usize {
 
 /// `[B, n]`: the background valuation `base` (`[n]`) with the atoms in `ranges[i]` replaced by
 /// `subs[i]` (`[B, |range|]`). Differentiable in `subs`.
-/// Panics where LibTorch fails, like `tch`'s own infallible operations; the module itself uses
-/// [`f_merge_valuation`].
-pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor]) -> Tensor {
-    f_merge_valuation(base, ranges, subs).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// [`merge_valuation`], failing with the step and the shapes instead of panicking.
-pub fn f_merge_valuation(
-    base: &Tensor,
-    ranges: &[Range<usize>],
-    subs: &[&Tensor],
-) -> Result<Tensor> {
+/// Fails with the step and the shapes where LibTorch fails (out of memory, say).
+pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor]) -> Result<Tensor> {
     if subs.len() != ranges.len() {
         return Err(Error::Config(format!(
             "{} digit distributions for {} perceived predicates",
@@ -295,7 +285,7 @@ impl RuleModule {
             })
             .collect::<Result<_>>()?;
         let refs: Vec<&Tensor> = subs.iter().collect();
-        f_merge_valuation(&self.base, &self.image_ranges, &refs)
+        merge_valuation(&self.base, &self.image_ranges, &refs)
     }
 
     /// `P(target)` `[B]` after the module's steps from the initial valuations `init` `[B, n]`.
@@ -312,27 +302,16 @@ impl RuleModule {
         }))
     }
 
-    /// `[10^k]`: `P(target)` in the world of each digit tuple, in row order. Panics where
-    /// LibTorch fails, like `tch`'s infallible operations; see [`Self::f_world_table`].
-    pub fn world_table(&self) -> Tensor {
-        self.f_world_table().unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`Self::world_table`], failing with the step and the shapes instead of panicking.
-    pub fn f_world_table(&self) -> Result<Tensor> {
+    /// `[10^k]`: `P(target)` in the world of each digit tuple, in row order.
+    pub fn world_table(&self) -> Result<Tensor> {
         self.target_from(&self.worlds)
     }
 
     /// `[10, 10]` (two images; row: left digit) or `[10]` (one image): [`Self::world_table`]
-    /// shaped by digit. Panics where LibTorch fails; see [`Self::f_pair_table`].
-    pub fn pair_table(&self) -> Tensor {
-        self.f_pair_table().unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`Self::pair_table`], failing with the step and the shapes instead of panicking.
-    pub fn f_pair_table(&self) -> Result<Tensor> {
+    /// shaped by digit.
+    pub fn pair_table(&self) -> Result<Tensor> {
         let dims = vec![10i64; self.images()];
-        let table = self.f_world_table()?;
+        let table = self.world_table()?;
         table.f_view(dims.as_slice()).map_err(torch_err(|| {
             format!("shaping table {} by digit", shape(&table))
         }))
@@ -348,21 +327,15 @@ impl RuleModule {
     /// [`Self::forward`], failing with the step and the shapes instead of panicking.
     pub fn f_forward(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
         if self.images() == 1 {
-            self.f_forward_images(&[left])
+            self.forward_images(&[left])
         } else {
-            self.f_forward_images(&[left, right])
+            self.forward_images(&[left, right])
         }
     }
 
     /// `P(target)` `[B]` from each image's digit distribution `[B, 10]`, in image order.
-    /// Panics where LibTorch fails; see [`Self::f_forward_images`].
-    pub fn forward_images(&self, images: &[&Tensor]) -> Tensor {
-        self.f_forward_images(images)
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`Self::forward_images`], failing with the step and the shapes instead of panicking.
-    pub fn f_forward_images(&self, images: &[&Tensor]) -> Result<Tensor> {
+    /// Fails with the step and the shapes where LibTorch fails (out of memory, say).
+    pub fn forward_images(&self, images: &[&Tensor]) -> Result<Tensor> {
         if images.len() != self.images() {
             return Err(Error::Config(format!(
                 "{} digit distributions for a task of {} images",
@@ -371,7 +344,7 @@ impl RuleModule {
             )));
         }
         if self.semantics == ImageSemantics::Worlds {
-            let q = self.f_pair_table()?;
+            let q = self.pair_table()?;
             let f = || -> TchResult<Tensor> {
                 let first = images[0].f_to_kind(Kind::Float)?;
                 let joint = if self.images() == 1 {
@@ -434,7 +407,7 @@ impl RuleModule {
         };
         let mut last = f64::NAN;
         for step in 0..steps {
-            let table = self.f_world_table()?;
+            let table = self.world_table()?;
             let mut f = || -> TchResult<f64> {
                 let loss = bce(&table.f_index_select(0, &rows)?)?;
                 opt.zero_grad();

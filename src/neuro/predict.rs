@@ -73,7 +73,7 @@ pub fn predict(
             format!("one image's row of digits {}", shape(&probs))
         }))?;
     let refs: Vec<&Tensor> = rows.iter().collect();
-    let p = tch::no_grad(|| rules.f_forward_images(&refs))?;
+    let p = tch::no_grad(|| rules.forward_images(&refs))?;
     let p_target = p
         .f_sum(Kind::Float)
         .and_then(|t| t.f_double_value(&[]))
