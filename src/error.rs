@@ -118,11 +118,13 @@ pub fn torch_err<S: fmt::Display>(step: impl FnOnce() -> S) -> impl FnOnce(tch::
     move |e| {
         let step = step();
         let msg = e.to_string();
-        let msg = msg
-            .split("\nException raised from")
-            .next()
-            .unwrap_or_default()
-            .trim_end();
+        // LibTorch appends a C++ backtrace, after one of these markers.
+        let end = ["\nException raised from", "\nframe #"]
+            .iter()
+            .filter_map(|m| msg.find(m))
+            .min()
+            .unwrap_or(msg.len());
+        let msg = msg[..end].trim_end();
         Error::Torch(format!("{step}: {msg}"))
     }
 }
