@@ -169,8 +169,12 @@ pub fn infer(
         init.shallow_clone()
     };
     for t in 0..steps {
-        a = step(world, &a, probs, opts)
-            .map_err(|e| Error::Torch(format!("inference step {} of {steps}: {e}", t + 1)))?;
+        a = step(world, &a, probs, opts).map_err(|e| match e {
+            Error::Torch(msg) => {
+                Error::Torch(format!("inference step {} of {steps}: {msg}", t + 1))
+            }
+            other => other,
+        })?;
     }
     Ok(a)
 }
