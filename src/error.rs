@@ -109,6 +109,32 @@ fn size_text(bytes: f64) -> String {
     format!("{mib:.0} MiB ({})", human_bytes(bytes))
 }
 
+/// Turns a LibTorch failure into [`Error::Torch`]: the step (`step` names it, with the shapes
+/// involved, see [`shape`]; it runs only on failure, so the success path formats nothing) and
+/// LibTorch's own message without the C++ backtrace it appends. Out of memory on CPU or CUDA
+/// arrives here, so a run fails with a message instead of a panic.
+#[cfg(feature = "torch")]
+pub fn torch_err<S: fmt::Display>(step: impl FnOnce() -> S) -> impl FnOnce(tch::TchError) -> Error {
+    move |e| {
+        let step = step();
+        let msg = e.to_string();
+        // LibTorch appends a C++ backtrace, after one of these markers.
+        let end = ["\nException raised from", "\nframe #"]
+            .iter()
+            .filter_map(|m| msg.find(m))
+            .min()
+            .unwrap_or(msg.len());
+        let msg = msg[..end].trim_end();
+        Error::Torch(format!("{step}: {msg}"))
+    }
+}
+
+/// A tensor's shape for an error message: `[8, 3, 1200]`.
+#[cfg(feature = "torch")]
+pub fn shape(t: &tch::Tensor) -> String {
+    format!("{:?}", t.size())
+}
+
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -115,7 +115,9 @@ fn paper_worked_example_4_5() {
         .map(|c| vocab.find_const(c).unwrap())
         .collect();
     let index = GroundIndex::new(&vocab, &preds, &consts);
-    let t = TemplateGrid::new(&rules, &index, Device::Cpu).unwrap();
+    let t = TemplateGrid::new(&rules, &index, Device::Cpu)
+        .unwrap()
+        .unwrap();
     let mut a = vec![0f32; index.len()];
     let mut set = |p: &str, x: &str, y: &str, v: f32| {
         let atom = GroundAtom::new(
@@ -129,11 +131,14 @@ fn paper_worked_example_4_5() {
     set("q", "a", "a", 0.1);
     set("q", "b", "a", 0.2);
     set("q", "b", "b", 0.8);
-    let f = floats(&clause_values(
-        &t,
-        &Tensor::from_slice(&a).unsqueeze(0),
-        dilp::dilp::TNorm::Product,
-    ));
+    let f = floats(
+        &clause_values(
+            &t,
+            &Tensor::from_slice(&a).unsqueeze(0),
+            dilp::dilp::TNorm::Product,
+        )
+        .unwrap(),
+    );
     // Head atoms r(a,a), r(a,b), r(b,a), r(b,b) in index order.
     let want = [0.18, 0.72, 0.0, 0.0];
     for (got, want) in f.iter().zip(want) {
@@ -147,7 +152,7 @@ fn paper_worked_example_4_5() {
 fn one_hot_inference_equals_the_engine() {
     for text in [EVEN, PREDECESSOR, UNDIRECTED] {
         let task: Task = parse_task(text, "inline.toml").unwrap();
-        let compiled = CompiledTask::new(&task, Device::Cpu);
+        let compiled = CompiledTask::new(&task, Device::Cpu).unwrap();
         let shapes = compiled.weight_shapes();
         let mut rng = Rng::new(7);
         for _trial in 0..12 {
@@ -171,13 +176,16 @@ fn one_hot_inference_equals_the_engine() {
                 };
                 let model = evaluate(&program, Strategy::SemiNaive);
                 // 16 steps reach the fixpoint of these small worlds (longest chain: 11 atoms).
-                let a = floats(&infer(
-                    cw,
-                    &cw.init,
-                    &w.probs(),
-                    16,
-                    &InferOptions::default(),
-                ));
+                let a = floats(
+                    &infer(
+                        cw,
+                        &cw.init,
+                        &w.probs().unwrap(),
+                        16,
+                        &InferOptions::default(),
+                    )
+                    .unwrap(),
+                );
                 for (id, &value) in a.iter().enumerate().skip(1) {
                     let atom = cw.index.atom(dilp::logic::AtomId(id as u32)).unwrap();
                     let want = model.contains(&atom);
@@ -199,16 +207,17 @@ fn one_hot_inference_equals_the_engine() {
 #[test]
 fn gradients_reach_every_weight() {
     let task = parse_task(EVEN, "even.toml").unwrap();
-    let compiled = CompiledTask::new(&task, Device::Cpu);
-    let w = RuleWeights::init(&compiled.weight_shapes(), 3, 1, 1.0, Device::Cpu);
+    let compiled = CompiledTask::new(&task, Device::Cpu).unwrap();
+    let w = RuleWeights::init(&compiled.weight_shapes(), 3, 1, 1.0, Device::Cpu).unwrap();
     let world = &compiled.train[0];
     let a = infer(
         world,
         &world.init,
-        &w.probs(),
+        &w.probs().unwrap(),
         world.steps,
         &InferOptions::default(),
-    );
+    )
+    .unwrap();
     let p = a
         .index_select(1, &world.example_ids)
         .clamp(1e-6, 1.0 - 1e-6);
@@ -427,9 +436,9 @@ fn fast_path_equals_reference_on_random_weights() {
         "adjacent_to_red",
     ] {
         let task = benchmark_task(name);
-        let compiled = CompiledTask::new(&task, Device::Cpu);
-        let w = RuleWeights::init(&compiled.weight_shapes(), 3, 11, 1.0, Device::Cpu);
-        let probs = w.probs();
+        let compiled = CompiledTask::new(&task, Device::Cpu).unwrap();
+        let w = RuleWeights::init(&compiled.weight_shapes(), 3, 11, 1.0, Device::Cpu).unwrap();
+        let probs = w.probs().unwrap();
         let world = &compiled.train[0];
         let steps = world.steps.min(4);
         let fast = infer(
@@ -441,7 +450,8 @@ fn fast_path_equals_reference_on_random_weights() {
                 pair_chunk: 1000,
                 ..Default::default()
             },
-        );
+        )
+        .unwrap();
         let slow = reference_infer(&compiled, 0, &probs, steps);
         let diff = f64::try_from((fast - slow).abs().max()).unwrap();
         assert!(diff < 1e-6, "{name}: max difference {diff}");

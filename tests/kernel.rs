@@ -43,16 +43,18 @@ fn slot(w: &RuleWeights, row: usize) -> SeedSlot {
 fn kernel_valuations_equal_the_tensor_path() {
     for name in TASKS {
         let task = load(name);
-        let compiled = CompiledTask::new(&task, Device::Cpu);
+        let compiled = CompiledTask::new(&task, Device::Cpu).unwrap();
         let sparse = SparseWorld::new(&task, &compiled.clause_sets, &task.train[0]);
         let world = &compiled.train[0];
-        let w = RuleWeights::init(&compiled.weight_shapes(), 2, 5, 1.0, Device::Cpu);
+        let w = RuleWeights::init(&compiled.weight_shapes(), 2, 5, 1.0, Device::Cpu).unwrap();
         for amalgamation in [Amalgamation::ProbSum, Amalgamation::Max] {
             let opts = InferOptions {
                 amalgamation,
                 ..Default::default()
             };
-            let a = tch::no_grad(|| infer(world, &world.init, &w.probs(), world.steps, &opts));
+            let a = tch::no_grad(|| {
+                infer(world, &world.init, &w.probs().unwrap(), world.steps, &opts).unwrap()
+            });
             let all: Vec<u32> = (0..sparse.n as u32).collect();
             for row in 0..2 {
                 let ours = slot(&w, row).predict(&sparse, amalgamation, &all);
@@ -73,18 +75,19 @@ fn kernel_valuations_equal_the_tensor_path() {
 fn kernel_gradients_equal_autograd() {
     for name in TASKS {
         let task = load(name);
-        let compiled = CompiledTask::new(&task, Device::Cpu);
+        let compiled = CompiledTask::new(&task, Device::Cpu).unwrap();
         let sparse = SparseWorld::new(&task, &compiled.clause_sets, &task.train[0]);
         let world = &compiled.train[0];
-        let w = RuleWeights::init(&compiled.weight_shapes(), 2, 7, 1.0, Device::Cpu);
+        let w = RuleWeights::init(&compiled.weight_shapes(), 2, 7, 1.0, Device::Cpu).unwrap();
         // LibTorch: the per-seed mean BCE over every example, summed over seeds.
         let a = infer(
             world,
             &world.init,
-            &w.probs(),
+            &w.probs().unwrap(),
             world.steps,
             &InferOptions::default(),
-        );
+        )
+        .unwrap();
         let p = a
             .index_select(1, &world.example_ids)
             .clamp(1e-7, 1.0 - 1e-7);
@@ -120,10 +123,10 @@ fn kernel_gradients_equal_autograd() {
 #[test]
 fn kernel_results_do_not_depend_on_threads() {
     let task = load("even_succ2");
-    let compiled = CompiledTask::new(&task, Device::Cpu);
+    let compiled = CompiledTask::new(&task, Device::Cpu).unwrap();
     let sparse = SparseWorld::new(&task, &compiled.clause_sets, &task.train[0]);
     // 20 seeds: three lane groups, so 1, 2 and 3 threads split them differently.
-    let w = RuleWeights::init(&compiled.weight_shapes(), 20, 3, 1.0, Device::Cpu);
+    let w = RuleWeights::init(&compiled.weight_shapes(), 20, 3, 1.0, Device::Cpu).unwrap();
     let cfg = LearnConfig::default();
     let run = |threads| {
         let mut t = NativeTrainer::new((0..20).map(|r| slot(&w, r)).collect(), threads);
@@ -172,10 +175,10 @@ fn lane_kernel_equals_the_scalar_kernel() {
     let cfg = LearnConfig::default();
     for name in TASKS {
         let task = load(name);
-        let compiled = CompiledTask::new(&task, Device::Cpu);
+        let compiled = CompiledTask::new(&task, Device::Cpu).unwrap();
         let sparse = SparseWorld::new(&task, &compiled.clause_sets, &task.train[0]);
         // 11 seeds: one full group of 8 and a partial group of 3.
-        let w = RuleWeights::init(&compiled.weight_shapes(), 11, 13, 1.0, Device::Cpu);
+        let w = RuleWeights::init(&compiled.weight_shapes(), 11, 13, 1.0, Device::Cpu).unwrap();
         let pick: Vec<usize> = (0..sparse.examples.len()).collect();
         for loss in [Loss::Bce, Loss::Mae] {
             let mut group = LaneGroup::pack(&(3..8).map(|r| slot(&w, r)).collect::<Vec<_>>());

@@ -23,7 +23,7 @@ fn merge_puts_sub_valuations_in_their_ranges_and_passes_gradients() {
     let s2 = Tensor::from_slice(&[0.9f32, 0.1])
         .view([2, 1])
         .set_requires_grad(true);
-    let m = merge_valuation(&base, &[5..7, 2..3], &[&s1, &s2]);
+    let m = merge_valuation(&base, &[5..7, 2..3], &[&s1, &s2]).unwrap();
     let got: Vec<f32> = Vec::try_from(m.reshape([-1])).unwrap();
     assert_eq!(
         got,
@@ -133,7 +133,8 @@ fn symbolic_warmup_learns_less_than_and_generalises_to_held_out_pairs() {
         let mut m = RuleModule::new(&vs.root(), Device::Cpu).unwrap();
         m.semantics = ImageSemantics::Worlds;
         let loss = m.fit_symbolic(&vs, &seen, 300, 0.05).unwrap();
-        let q: Vec<f32> = Vec::try_from(tch::no_grad(|| m.pair_table()).reshape([-1])).unwrap();
+        let q: Vec<f32> =
+            Vec::try_from(tch::no_grad(|| m.pair_table()).unwrap().reshape([-1])).unwrap();
         if best.as_ref().is_none_or(|b| loss < b.0) {
             best = Some((loss, q));
         }

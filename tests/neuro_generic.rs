@@ -98,11 +98,12 @@ fn one_image_module_learns_symbolically_and_reads_one_distribution() {
         assert_eq!(m.images(), 1);
         m.semantics = ImageSemantics::Worlds;
         let loss = m.fit_symbolic(&vs, &seen, 300, 0.05).unwrap();
-        let q: Vec<f32> = Vec::try_from(tch::no_grad(|| m.world_table())).unwrap();
+        let q: Vec<f32> = Vec::try_from(tch::no_grad(|| m.world_table()).unwrap()).unwrap();
         assert_eq!(q.len(), 10);
         // Worlds semantics on one image: the expectation of the table.
         let p = Tensor::randn([3, 10], (Kind::Float, Device::Cpu)).softmax(-1, Kind::Float);
-        let got: Vec<f32> = Vec::try_from(tch::no_grad(|| m.forward_images(&[&p]))).unwrap();
+        let got: Vec<f32> =
+            Vec::try_from(tch::no_grad(|| m.forward_images(&[&p])).unwrap()).unwrap();
         let pv: Vec<f32> = Vec::try_from(p.reshape([-1])).unwrap();
         for (i, g) in got.iter().enumerate() {
             let want: f32 = (0..10).map(|d| pv[i * 10 + d] * q[d]).sum();

@@ -291,7 +291,7 @@ fn dilp_estimates_match_the_learners_own_on_the_benchmark_tasks() {
     const NATIVE_FACTOR: f64 = 32.0;
     for task in benchmark_tasks() {
         let model = SizeModel::of(&task);
-        let compiled = CompiledTask::new(&task, tch::Device::Cpu);
+        let compiled = CompiledTask::new(&task, tch::Device::Cpu).unwrap();
         let shapes = compiled.weight_shapes();
         let sparse: Vec<SparseWorld> = (task.train.iter().chain(&task.validation))
             .map(|w| SparseWorld::new(&task, &compiled.clause_sets, w))

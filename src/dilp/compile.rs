@@ -3,6 +3,7 @@
 //! only ever write its head predicate's atoms, so it is evaluated over those alone.
 
 use super::grid::TemplateGrid;
+use crate::error::{torch_err, Result};
 use crate::ilp::{self, ClauseSet, GroundIndex, Task, World};
 use std::ops::Range;
 use tch::{Device, Tensor};
@@ -43,7 +44,12 @@ pub struct CompiledTask {
 }
 
 impl CompiledWorld {
-    pub fn new(task: &Task, clause_sets: &[ClauseSet], world: &World, device: Device) -> Self {
+    pub fn new(
+        task: &Task,
+        clause_sets: &[ClauseSet],
+        world: &World,
+        device: Device,
+    ) -> Result<Self> {
         let index = task.ground_index(world);
         let n = index.len();
         let init = ilp::background_valuation(world, &index);
@@ -51,54 +57,63 @@ impl CompiledWorld {
         let ids: Vec<i64> = ex.atoms.iter().map(|a| a.0 as i64).collect();
         let preds: Vec<CompiledPred> = clause_sets
             .iter()
-            .map(|cs| CompiledPred {
-                range: index.pred_range(cs.pred),
-                templates: [
-                    TemplateGrid::new(&cs.templates[0], &index, device),
-                    TemplateGrid::new(&cs.templates[1], &index, device),
-                ],
+            .map(|cs| {
+                Ok(CompiledPred {
+                    range: index.pred_range(cs.pred),
+                    templates: [
+                        TemplateGrid::new(&cs.templates[0], &index, device)?,
+                        TemplateGrid::new(&cs.templates[1], &index, device)?,
+                    ],
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let intensional_start = preds.first().map_or(n, |p| p.range.start);
         debug_assert!(preds.windows(2).all(|w| w[0].range.end == w[1].range.start));
         debug_assert!(preds.last().is_none_or(|p| p.range.end == n));
-        CompiledWorld {
+        fn upload<T: tch::kind::Element>(what: &str, xs: &[T], device: Device) -> Result<Tensor> {
+            Tensor::f_from_slice(xs)
+                .and_then(|t| t.f_to_device(device))
+                .map_err(torch_err(|| {
+                    format!("copying the {what} ([{}]) to {device:?}", xs.len())
+                }))
+        }
+        Ok(CompiledWorld {
             n,
-            init: Tensor::from_slice(&init).to_device(device),
-            example_ids: Tensor::from_slice(&ids).to_device(device),
-            labels: Tensor::from_slice(&ex.labels).to_device(device),
+            init: upload("initial valuation", &init, device)?,
+            example_ids: upload("example atom ids", &ids, device)?,
+            labels: upload("example labels", &ex.labels, device)?,
             num_examples: ids.len(),
             preds,
             intensional_start,
             steps: world.steps,
             index,
-        }
+        })
     }
 }
 
 impl CompiledTask {
-    pub fn new(task: &Task, device: Device) -> Self {
+    pub fn new(task: &Task, device: Device) -> Result<Self> {
         CompiledTask::with_clause_sets(task, ilp::generate_all(task), device)
     }
 
     /// Compiles `task`'s worlds for clauses already generated.
-    pub fn with_clause_sets(task: &Task, clause_sets: Vec<ClauseSet>, device: Device) -> Self {
-        let train = task
-            .train
-            .iter()
-            .map(|w| CompiledWorld::new(task, &clause_sets, w, device))
-            .collect();
-        let validation = task
-            .validation
-            .iter()
-            .map(|w| CompiledWorld::new(task, &clause_sets, w, device))
-            .collect();
-        CompiledTask {
+    pub fn with_clause_sets(
+        task: &Task,
+        clause_sets: Vec<ClauseSet>,
+        device: Device,
+    ) -> Result<Self> {
+        let compile = |worlds: &[World]| {
+            worlds
+                .iter()
+                .map(|w| CompiledWorld::new(task, &clause_sets, w, device))
+                .collect::<Result<Vec<_>>>()
+        };
+        Ok(CompiledTask {
+            train: compile(&task.train)?,
+            validation: compile(&task.validation)?,
             clause_sets,
-            train,
-            validation,
             device,
-        }
+        })
     }
 
     /// `(K1, K2)` per intensional predicate; `K2 = 1` stands for an absent second template.

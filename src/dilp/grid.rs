@@ -7,6 +7,7 @@
 //! This computes exactly the paper's `F_c` (the index pairs `X_c` enumerate the same grid), but
 //! its backward pass is broadcast sums and block copies instead of scattered adds.
 
+use crate::error::{shape, torch_err, Error, Result};
 use crate::ilp::GroundIndex;
 use crate::logic::{Clause, Term};
 use std::collections::BTreeMap;
@@ -46,9 +47,22 @@ impl TemplateGrid {
     }
 
     /// Compiles `clauses` (same head predicate, constant-free, distinct head variables, two body
-    /// atoms, the same number of variables) against `index`. `None` for an empty template.
-    pub fn new(clauses: &[Clause], index: &GroundIndex, device: Device) -> Option<TemplateGrid> {
-        let first_clause = clauses.first()?;
+    /// atoms, the same number of variables) against `index`. `None` for an empty template; an
+    /// error for a clause of another shape (clause generation makes none) or a failed copy to
+    /// `device`.
+    pub fn new(
+        clauses: &[Clause],
+        index: &GroundIndex,
+        device: Device,
+    ) -> Result<Option<TemplateGrid>> {
+        let Some(first_clause) = clauses.first() else {
+            return Ok(None);
+        };
+        let unfit = |cl: &Clause, why: &str| {
+            Error::Config(format!(
+                "the tensor learner cannot evaluate `{cl:?}`: it needs {why}"
+            ))
+        };
         let c = index.constants().len();
         let h = first_clause.head.args.len();
         let v = clauses
@@ -65,26 +79,27 @@ impl TemplateGrid {
             for (i, t) in cl.head.args.iter().enumerate() {
                 match t {
                     Term::Var(x) if axis[x.index()] == usize::MAX => axis[x.index()] = i,
-                    _ => panic!("TemplateGrid needs distinct head variables: {cl:?}"),
+                    _ => return Err(unfit(cl, "distinct head variables")),
                 }
             }
             for (next, a) in (h..).zip(axis.iter_mut().filter(|a| **a == usize::MAX)) {
                 *a = next;
             }
-            assert_eq!(
-                cl.body.len(),
-                2,
-                "TemplateGrid needs exactly two body atoms"
-            );
+            if cl.body.len() != 2 {
+                return Err(unfit(cl, "exactly two body atoms"));
+            }
             for b in &cl.body {
+                if b.args.len() > 2 {
+                    return Err(unfit(cl, "predicates of arity at most 2"));
+                }
                 let axes = b
                     .args
                     .iter()
                     .map(|t| match t {
-                        Term::Var(x) => axis[x.index()],
-                        Term::Const(_) => panic!("TemplateGrid needs constant-free clauses"),
+                        Term::Var(x) => Ok(axis[x.index()]),
+                        Term::Const(_) => Err(unfit(cl, "constant-free clauses")),
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
                 let p = Pattern {
                     start: index.pred_range(b.pred).start,
                     arity: b.args.len(),
@@ -99,45 +114,63 @@ impl TemplateGrid {
         }
         let first: Vec<i64> = pick.iter().step_by(2).copied().collect();
         let second: Vec<i64> = pick.iter().skip(1).step_by(2).copied().collect();
-        Some(TemplateGrid {
+        let upload = |ids: &[i64]| {
+            Tensor::f_from_slice(ids)
+                .and_then(|t| t.f_to_device(device))
+                .map_err(torch_err(|| {
+                    format!("copying {} clause pattern ids to {device:?}", ids.len())
+                }))
+        };
+        Ok(Some(TemplateGrid {
             k: clauses.len(),
             c,
             h,
             v,
             patterns: order,
-            first: Tensor::from_slice(&first).to_device(device),
-            second: Tensor::from_slice(&second).to_device(device),
-        })
+            first: upload(&first)?,
+            second: upload(&second)?,
+        }))
     }
 
     /// The stacked pattern values `[B, P, C^(h+v)]` for valuation `a` (`[B, n]`).
-    pub fn patterns_of(&self, a: &Tensor) -> Tensor {
+    pub fn patterns_of(&self, a: &Tensor) -> Result<Tensor> {
         let b = a.size()[0];
         let c = self.c as i64;
         let dims = self.h + self.v;
         let full: Vec<i64> = std::iter::once(b)
             .chain(std::iter::repeat_n(c, dims))
             .collect();
-        let grids: Vec<Tensor> = self
-            .patterns
-            .iter()
-            .map(|p| {
-                let block = a.narrow(1, p.start as i64, c.pow(p.arity as u32));
-                // `vals` has one axis per distinct argument axis, in increasing axis order.
-                let (vals, axes): (Tensor, Vec<usize>) = match p.axes.as_slice() {
-                    [] => (block, vec![]),
-                    [x] => (block, vec![*x]),
-                    [x, y] if x == y => (block.view([b, c, c]).diagonal(0, 1, 2), vec![*x]),
-                    [x, y] if x < y => (block.view([b, c, c]), vec![*x, *y]),
-                    [x, y] => (block.view([b, c, c]).transpose(1, 2), vec![*y, *x]),
-                    _ => panic!("predicates have arity at most 2"),
-                };
-                let mut shape = vec![b];
-                shape.extend((0..dims).map(|d| if axes.contains(&d) { c } else { 1 }));
-                vals.reshape(shape.as_slice())
-                    .expand(full.as_slice(), false)
-            })
-            .collect();
-        Tensor::stack(&grids, 1).view([b, self.patterns.len() as i64, -1])
+        let grid = |p: &Pattern| -> std::result::Result<Tensor, tch::TchError> {
+            let block = a.f_narrow(1, p.start as i64, c.pow(p.arity as u32))?;
+            // `vals` has one axis per distinct argument axis, in increasing axis order; `new`
+            // admits arities 0 to 2 only.
+            let (vals, axes): (Tensor, Vec<usize>) = match p.axes.as_slice() {
+                [] => (block, vec![]),
+                [x] => (block, vec![*x]),
+                [x, y] if x == y => (block.f_view([b, c, c])?.f_diagonal(0, 1, 2)?, vec![*x]),
+                [x, y] if x < y => (block.f_view([b, c, c])?, vec![*x, *y]),
+                [x, y, ..] => (block.f_view([b, c, c])?.f_transpose(1, 2)?, vec![*y, *x]),
+            };
+            let mut shape = vec![b];
+            shape.extend((0..dims).map(|d| if axes.contains(&d) { c } else { 1 }));
+            vals.f_reshape(shape.as_slice())?
+                .f_expand(full.as_slice(), false)
+        };
+        let f = || {
+            let grids = self
+                .patterns
+                .iter()
+                .map(grid)
+                .collect::<Result<Vec<_>, _>>()?;
+            Tensor::f_stack(&grids, 1)?.f_view([b, self.patterns.len() as i64, -1])
+        };
+        f().map_err(torch_err(|| {
+            format!(
+                "stacking {} body patterns over a grid of {}^{dims} (valuation {})",
+                self.patterns.len(),
+                self.c,
+                shape(a)
+            )
+        }))
     }
 }

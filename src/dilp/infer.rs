@@ -4,7 +4,8 @@
 use super::compile::CompiledWorld;
 use super::grid::TemplateGrid;
 use super::{Amalgamation, TNorm};
-use tch::{Kind, Tensor};
+use crate::error::{shape, torch_err, Error, Result};
+use tch::{Kind, TchError, Tensor};
 
 /// How inference combines truth values.
 #[derive(Debug, Clone, Copy)]
@@ -26,79 +27,126 @@ impl Default for InferOptions {
     }
 }
 
-fn conj(x: &Tensor, y: &Tensor, tnorm: TNorm) -> Tensor {
+type TchResult<T> = std::result::Result<T, TchError>;
+
+fn conj(x: &Tensor, y: &Tensor, tnorm: TNorm) -> TchResult<Tensor> {
     match tnorm {
-        TNorm::Product => x * y,
-        TNorm::Godel => x.minimum(y),
-        TNorm::Lukasiewicz => (x + y - 1.0).clamp_min(0.0),
+        TNorm::Product => x.f_mul(y),
+        TNorm::Godel => x.f_minimum(y),
+        TNorm::Lukasiewicz => x.f_add(y)?.f_sub_scalar(1.0)?.f_clamp_min(0.0),
     }
 }
 
 /// `F_c(a)` for every clause of a template: `[B, K, n_head]`.
-pub fn clause_values(t: &TemplateGrid, a: &Tensor, tnorm: TNorm) -> Tensor {
+pub fn clause_values(t: &TemplateGrid, a: &Tensor, tnorm: TNorm) -> Result<Tensor> {
     let b = a.size()[0];
-    let pats = t.patterns_of(a);
-    let y1 = pats.index_select(1, &t.first);
-    let y2 = pats.index_select(1, &t.second);
-    conj(&y1, &y2, tnorm)
-        .view([b, t.k as i64, t.n_head() as i64, t.width() as i64])
-        .amax([-1], false)
+    let pats = t.patterns_of(a)?;
+    let f = || {
+        let y1 = pats.f_index_select(1, &t.first)?;
+        let y2 = pats.f_index_select(1, &t.second)?;
+        conj(&y1, &y2, tnorm)?
+            .f_view([b, t.k as i64, t.n_head() as i64, t.width() as i64])?
+            .f_amax([-1], false)
+    };
+    f().map_err(torch_err(|| {
+        format!(
+            "evaluating {} clauses over {} groundings each (patterns {})",
+            t.k,
+            t.width(),
+            shape(&pats)
+        )
+    }))
 }
 
 /// `Σ_{j,k} W*[j,k] · max(F1[j], F2[k])` for one predicate: `[B, n_head]`.
 /// `probs` is `[Bw, K1, K2]` with `Bw` either `B` or 1 (shared weights).
-pub fn mix_pairs(f1: &Tensor, f2: Option<&Tensor>, probs: &Tensor, pair_chunk: usize) -> Tensor {
-    let (b, k1, n) = f1.size3().expect("F1 is [B, K1, n]");
+pub fn mix_pairs(
+    f1: &Tensor,
+    f2: Option<&Tensor>,
+    probs: &Tensor,
+    pair_chunk: usize,
+) -> Result<Tensor> {
+    let step = || {
+        format!(
+            "mixing clause pairs (F1 {}, F2 {}, weights {})",
+            shape(f1),
+            f2.map_or("none".into(), shape),
+            shape(probs)
+        )
+    };
+    let (b, k1, n) = f1.size3().map_err(torch_err(step))?;
     let bw = probs.size()[0];
     let Some(f2) = f2 else {
         // The absent second clause is ⊥ everywhere, so max(F1[j], ⊥) = F1[j].
-        return probs.view([bw, 1, k1]).matmul(f1).squeeze_dim(1);
+        let f = || probs.f_view([bw, 1, k1])?.f_matmul(f1)?.f_squeeze_dim(1);
+        return f().map_err(torch_err(step));
     };
     let k2 = f2.size()[1];
     let per_row = (b * k2 * n).max(1) as usize;
-    let chunk = (pair_chunk / per_row).clamp(1, k1 as usize) as i64;
-    let mut total: Option<Tensor> = None;
-    let mut j = 0;
-    while j < k1 {
-        let c = chunk.min(k1 - j);
-        let g = f1.narrow(1, j, c).unsqueeze(2).maximum(&f2.unsqueeze(1)); // [B, c, K2, n]
-        let w = probs.narrow(1, j, c).reshape([bw, 1, c * k2]);
-        let part = w.matmul(&g.view([b, c * k2, n])).squeeze_dim(1);
-        total = Some(match total {
-            None => part,
-            Some(t) => t + part,
-        });
-        j += c;
-    }
-    total.expect("K1 > 0")
+    let chunk = (pair_chunk / per_row).clamp(1, k1.max(1) as usize) as i64;
+    let f = || -> TchResult<Tensor> {
+        let mut total: Option<Tensor> = None;
+        let mut j = 0;
+        while j < k1 {
+            let c = chunk.min(k1 - j);
+            // [B, c, K2, n]
+            let g = f1
+                .f_narrow(1, j, c)?
+                .f_unsqueeze(2)?
+                .f_maximum(&f2.f_unsqueeze(1)?)?;
+            let w = probs.f_narrow(1, j, c)?.f_reshape([bw, 1, c * k2])?;
+            let part = w.f_matmul(&g.f_view([b, c * k2, n])?)?.f_squeeze_dim(1)?;
+            total = Some(match total {
+                None => part,
+                Some(t) => t.f_add(&part)?,
+            });
+            j += c;
+        }
+        match total {
+            Some(t) => Ok(t),
+            None => f1.f_new_zeros([b, n], (f1.kind(), f1.device())),
+        }
+    };
+    f().map_err(torch_err(step))
 }
 
 /// One step of forward chaining: the new valuation `[B, n]`.
-pub fn step(world: &CompiledWorld, a: &Tensor, probs: &[Tensor], opts: &InferOptions) -> Tensor {
+pub fn step(
+    world: &CompiledWorld,
+    a: &Tensor,
+    probs: &[Tensor],
+    opts: &InferOptions,
+) -> Result<Tensor> {
     let b = a.size()[0];
+    let at = |what: &'static str| torch_err(move || format!("{what} (valuation {})", shape(a)));
     let mut parts = Vec::with_capacity(world.preds.len() + 1);
     if world.intensional_start > 0 {
-        parts.push(Tensor::zeros(
-            [b, world.intensional_start as i64],
-            (Kind::Float, a.device()),
-        ));
+        parts.push(
+            Tensor::f_zeros(
+                [b, world.intensional_start as i64],
+                (Kind::Float, a.device()),
+            )
+            .map_err(at("allocating the extensional block"))?,
+        );
     }
     for (pred, w) in world.preds.iter().zip(probs) {
-        let f1 = clause_values(
-            pred.templates[0].as_ref().expect("first template"),
-            a,
-            opts.tnorm,
-        );
-        let f2 = pred.templates[1]
-            .as_ref()
-            .map(|t| clause_values(t, a, opts.tnorm));
-        parts.push(mix_pairs(&f1, f2.as_ref(), w, opts.pair_chunk));
+        // Every compiled predicate has a first template (clause generation refuses one without).
+        let Some(t1) = pred.templates[0].as_ref() else {
+            continue;
+        };
+        let f1 = clause_values(t1, a, opts.tnorm)?;
+        let f2 = match pred.templates[1].as_ref() {
+            Some(t) => Some(clause_values(t, a, opts.tnorm)?),
+            None => None,
+        };
+        parts.push(mix_pairs(&f1, f2.as_ref(), w, opts.pair_chunk)?);
     }
-    let s = Tensor::cat(&parts, 1);
-    match opts.amalgamation {
-        Amalgamation::ProbSum => a + &s - a * &s,
-        Amalgamation::Max => a.maximum(&s),
-    }
+    let s = Tensor::f_cat(&parts, 1).map_err(at("joining the predicates' blocks"))?;
+    let f = || match opts.amalgamation {
+        Amalgamation::ProbSum => a.f_add(&s)?.f_sub(&a.f_mul(&s)?),
+        Amalgamation::Max => a.f_maximum(&s),
+    };
+    f().map_err(at("amalgamating"))
 }
 
 /// Runs `steps` steps from `init` (`[B, n]`, or `[n]` broadcast to the batch of `probs`).
@@ -108,17 +156,25 @@ pub fn infer(
     probs: &[Tensor],
     steps: usize,
     opts: &InferOptions,
-) -> Tensor {
+) -> Result<Tensor> {
     let mut a = if init.dim() == 1 {
         let b = probs.first().map_or(1, |p| p.size()[0]);
-        init.unsqueeze(0)
-            .expand([b, world.n as i64], false)
-            .contiguous()
+        init.f_unsqueeze(0)
+            .and_then(|t| t.f_expand([b, world.n as i64], false))
+            .and_then(|t| t.f_contiguous())
+            .map_err(torch_err(|| {
+                format!("broadcasting the initial valuation to [{b}, {}]", world.n)
+            }))?
     } else {
         init.shallow_clone()
     };
-    for _ in 0..steps {
-        a = step(world, &a, probs, opts);
+    for t in 0..steps {
+        a = step(world, &a, probs, opts).map_err(|e| match e {
+            Error::Torch(msg) => {
+                Error::Torch(format!("inference step {} of {steps}: {msg}", t + 1))
+            }
+            other => other,
+        })?;
     }
-    a
+    Ok(a)
 }

@@ -1,6 +1,8 @@
 //! Reading a Datalog program out of learned weights: every clause whose marginal probability
 //! exceeds a threshold (0.1, the paper's), plus the most probable pair of each predicate.
 
+#[cfg(feature = "torch")]
+use crate::error::{shape, torch_err, Result};
 use crate::ilp::ClauseSet;
 use crate::logic::Clause;
 #[cfg(feature = "torch")]
@@ -34,15 +36,21 @@ pub fn read_out(
     probs: &[Tensor],
     row: usize,
     threshold: f64,
-) -> ReadOut {
+) -> Result<ReadOut> {
     let one: Vec<Vec<f32>> = probs
         .iter()
         .map(|p| {
-            let p = p.get(row as i64).to_kind(tch::Kind::Float);
-            Vec::<f32>::try_from(&p.to_device(tch::Device::Cpu).reshape([-1])).unwrap_or_default()
+            p.f_get(row as i64)
+                .and_then(|r| super::weights::to_vec::<f32>(&r))
+                .map_err(torch_err(|| {
+                    format!(
+                        "reading row {row} of clause-pair probabilities {}",
+                        shape(p)
+                    )
+                }))
         })
-        .collect();
-    read_out_seed(clause_sets, &one, threshold)
+        .collect::<Result<_>>()?;
+    Ok(read_out_seed(clause_sets, &one, threshold))
 }
 
 /// Reads one seed's program from its pair distributions `probs` (per predicate, `K1 × K2`
@@ -51,7 +59,9 @@ pub fn read_out_seed(clause_sets: &[ClauseSet], probs: &[Vec<f32>], threshold: f
     let mut out = ReadOut::default();
     for (cs, p) in clause_sets.iter().zip(probs) {
         let (k1, k2) = (cs.templates[0].len(), cs.templates[1].len().max(1));
-        let m: Vec<f64> = p.iter().map(|&x| f64::from(x)).collect();
+        // A distribution shorter than its matrix (never made here) reads as zeros past its end.
+        let mut m: Vec<f64> = p.iter().map(|&x| f64::from(x)).collect();
+        m.resize(m.len().max(k1 * k2), 0.0);
         let entropy = -m
             .iter()
             .filter(|&&x| x > 0.0)

@@ -3,6 +3,8 @@
 //! weights are plain vectors ([`seed_weights`]); [`RuleWeights`] holds a batch of them as
 //! tensors for the LibTorch path.
 
+#[cfg(feature = "torch")]
+use crate::error::{shape, torch_err, Result};
 use crate::rng::Rng;
 #[cfg(feature = "torch")]
 use tch::{Device, Kind, Tensor};
@@ -64,47 +66,63 @@ impl RuleWeights {
         seed: u64,
         std: f64,
         device: Device,
-    ) -> Self {
+    ) -> Result<Self> {
         let rows: Vec<SeedWeights> = (0..seeds)
-            .map(|s| seed_weights(shapes, seed + s as u64, std))
+            .map(|s| seed_weights(shapes, seed.wrapping_add(s as u64), std))
             .collect();
-        let w = RuleWeights::from_rows(&rows, shapes, device);
-        RuleWeights {
-            tensors: w
-                .tensors
-                .into_iter()
-                .map(|t| t.set_requires_grad(true))
-                .collect(),
-        }
+        RuleWeights::from_rows(&rows, shapes, device)?.leaves()
+    }
+
+    /// The same weights as leaves that collect gradients.
+    pub fn leaves(self) -> Result<Self> {
+        let tensors = self
+            .tensors
+            .into_iter()
+            .map(|t| {
+                t.f_set_requires_grad(true).map_err(torch_err(|| {
+                    format!("making weights {} trainable", shape(&t))
+                }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(RuleWeights { tensors })
     }
 
     /// One batch row per seed of `rows`.
-    pub fn from_rows(rows: &[SeedWeights], shapes: &[(usize, usize)], device: Device) -> Self {
+    pub fn from_rows(
+        rows: &[SeedWeights],
+        shapes: &[(usize, usize)],
+        device: Device,
+    ) -> Result<Self> {
         let tensors = shapes
             .iter()
             .enumerate()
             .map(|(p, &(k1, k2))| {
                 let data: Vec<f32> = rows.iter().flat_map(|r| r[p].iter().copied()).collect();
-                Tensor::from_slice(&data)
-                    .view([rows.len() as i64, k1 as i64, k2 as i64])
-                    .to_device(device)
+                let dims = [rows.len() as i64, k1 as i64, k2 as i64];
+                Tensor::f_from_slice(&data)
+                    .and_then(|t| t.f_view(dims))
+                    .and_then(|t| t.f_to_device(device))
+                    .map_err(torch_err(|| {
+                        format!("copying rule weights {dims:?} to {device:?}")
+                    }))
             })
-            .collect();
-        RuleWeights { tensors }
+            .collect::<Result<_>>()?;
+        Ok(RuleWeights { tensors })
     }
 
     /// Every batch row as plain vectors.
-    pub fn rows(&self) -> Vec<SeedWeights> {
+    pub fn rows(&self) -> Result<Vec<SeedWeights>> {
         let seeds = self.tensors.first().map_or(0, |t| t.size()[0] as usize);
         let flat: Vec<Vec<f32>> = self
             .tensors
             .iter()
             .map(|t| {
-                let t = t.detach().to_kind(Kind::Float).to_device(Device::Cpu);
-                Vec::<f32>::try_from(&t.reshape([-1])).unwrap_or_default()
+                to_vec::<f32>(t).map_err(torch_err(|| {
+                    format!("copying rule weights {} to the host", shape(t))
+                }))
             })
-            .collect();
-        (0..seeds)
+            .collect::<Result<_>>()?;
+        Ok((0..seeds)
             .map(|s| {
                 flat.iter()
                     .map(|f| {
@@ -113,7 +131,7 @@ impl RuleWeights {
                     })
                     .collect()
             })
-            .collect()
+            .collect())
     }
 
     /// Weights that put (almost) all mass on one clause pair per predicate, for tests.
@@ -133,34 +151,62 @@ impl RuleWeights {
     }
 
     /// Softmax over each whole matrix: `[S, K1, K2]` distributions over clause pairs.
-    pub fn probs(&self) -> Vec<Tensor> {
+    pub fn probs(&self) -> Result<Vec<Tensor>> {
         self.tensors.iter().map(pair_softmax).collect()
     }
 
     /// Row `i` of every matrix, as `[1, K1, K2]` detached tensors.
-    pub fn row(&self, i: usize) -> Vec<Tensor> {
+    pub fn row(&self, i: usize) -> Result<Vec<Tensor>> {
         self.tensors
             .iter()
-            .map(|w| w.detach().get(i as i64).unsqueeze(0))
+            .map(|w| {
+                w.f_detach()
+                    .and_then(|t| t.f_get(i as i64))
+                    .and_then(|t| t.f_unsqueeze(0))
+                    .map_err(torch_err(|| {
+                        format!("taking row {i} of weights {}", shape(w))
+                    }))
+            })
             .collect()
     }
 
     /// The rows `keep` of every matrix (detached, as new leaves).
-    pub fn select(&self, keep: &Tensor) -> RuleWeights {
-        RuleWeights {
-            tensors: self
-                .tensors
-                .iter()
-                .map(|w| w.detach().index_select(0, keep).set_requires_grad(true))
-                .collect(),
-        }
+    pub fn select(&self, keep: &Tensor) -> Result<RuleWeights> {
+        let tensors = self
+            .tensors
+            .iter()
+            .map(|w| {
+                w.f_detach()
+                    .and_then(|t| t.f_index_select(0, keep))
+                    .and_then(|t| t.f_set_requires_grad(true))
+                    .map_err(torch_err(|| {
+                        format!("keeping rows {} of weights {}", shape(keep), shape(w))
+                    }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(RuleWeights { tensors })
     }
 }
 
+/// The softmax of each batch row's whole `K1 × K2` matrix.
 #[cfg(feature = "torch")]
-pub fn pair_softmax(w: &Tensor) -> Tensor {
+pub fn pair_softmax(w: &Tensor) -> Result<Tensor> {
     let size = w.size();
-    w.view([size[0], -1])
-        .softmax(-1, Kind::Float)
-        .view(size.as_slice())
+    w.f_view([size[0], -1])
+        .and_then(|t| t.f_softmax(-1, Kind::Float))
+        .and_then(|t| t.f_view(size.as_slice()))
+        .map_err(torch_err(|| format!("softmax of weights {size:?}")))
+}
+
+/// A tensor's values as a flat host vector of `T` (any kind, any device).
+#[cfg(feature = "torch")]
+pub fn to_vec<T: tch::kind::Element + Copy>(
+    t: &Tensor,
+) -> std::result::Result<Vec<T>, tch::TchError> {
+    let flat = t
+        .f_detach()?
+        .f_to_kind(T::KIND)?
+        .f_to_device(Device::Cpu)?
+        .f_reshape([-1])?;
+    Vec::<T>::try_from(&flat)
 }

@@ -246,7 +246,7 @@ pub fn sweep_task(opts: &SweepOptions, task: NeuroTask) -> Result<String> {
         for run in 0..opts.runs {
             let cfg = MnistRunConfig {
                 held_out: h,
-                seed: opts.base.seed + run as u64,
+                seed: opts.base.seed.wrapping_add(run as u64),
                 ..opts.base.clone()
             };
             let dir = opts.out.join(format!("h{h}-run{run}"));

@@ -178,7 +178,7 @@ pub fn run(
                 let draw = match parts.get::<Draw>(&key, &print)? {
                     Some(draw) => draw,
                     None => {
-                        let task = clean.with_flipped_labels(rho, base.seed + d as u64);
+                        let task = clean.with_flipped_labels(rho, base.seed.wrapping_add(d as u64));
                         let flipped = flipped(&clean, &task);
                         let scores = one_draw(&task, flipped, &label, base, device)?;
                         let draw = Draw { flipped, scores };

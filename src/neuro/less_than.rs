@@ -11,12 +11,14 @@ use crate::dilp::compile::CompiledWorld;
 use crate::dilp::infer::{infer, InferOptions};
 use crate::dilp::readout::{read_out, ReadOut};
 use crate::dilp::weights::pair_softmax;
-use crate::error::{Error, Result};
+use crate::error::{shape, torch_err, Error, Result};
 use crate::ilp::{generate_all, ClauseSet, Task};
 use crate::logic::GroundAtom;
 use crate::neuro::taskfile::{self, NeuroTask};
 use std::ops::Range;
-use tch::{nn, Device, Kind, Tensor};
+use tch::{nn, Device, Kind, TchError, Tensor};
+
+type TchResult<T> = std::result::Result<T, TchError>;
 
 /// Forward-chaining steps of the less-than task: `pred1` climbs succ from the left digit (at
 /// most 9 steps), then `target` takes one. Other tasks take theirs from `[program] steps`.
@@ -58,30 +60,47 @@ impl TupleRow for usize {
 
 /// `[B, n]`: the background valuation `base` (`[n]`) with the atoms in `ranges[i]` replaced by
 /// `subs[i]` (`[B, |range|]`). Differentiable in `subs`.
-pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor]) -> Tensor {
+/// Fails with the step and the shapes where LibTorch fails (out of memory, say).
+pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor]) -> Result<Tensor> {
+    if subs.len() != ranges.len() {
+        return Err(Error::Config(format!(
+            "{} digit distributions for {} perceived predicates",
+            subs.len(),
+            ranges.len()
+        )));
+    }
     let b = subs.first().map_or(1, |s| s.size()[0]);
-    let mut order: Vec<usize> = (0..ranges.len()).collect();
-    order.sort_by_key(|&i| ranges[i].start);
-    let mut parts = Vec::new();
-    let mut at = 0usize;
-    let n = base.size()[0] as usize;
-    let piece = |from: usize, to: usize| {
-        base.narrow(0, from as i64, (to - from) as i64)
-            .unsqueeze(0)
-            .expand([b, (to - from) as i64], false)
-    };
-    for i in order {
-        let r = &ranges[i];
-        if r.start > at {
-            parts.push(piece(at, r.start));
+    let f = || -> TchResult<Tensor> {
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_by_key(|&i| ranges[i].start);
+        let mut parts = Vec::new();
+        let mut at = 0usize;
+        let n = base.size()[0] as usize;
+        let piece = |from: usize, to: usize| {
+            base.f_narrow(0, from as i64, (to - from) as i64)?
+                .f_unsqueeze(0)?
+                .f_expand([b, (to - from) as i64], false)
+        };
+        for i in order {
+            let r = &ranges[i];
+            if r.start > at {
+                parts.push(piece(at, r.start)?);
+            }
+            parts.push(subs[i].f_to_kind(Kind::Float)?);
+            at = r.end;
         }
-        parts.push(subs[i].to_kind(Kind::Float));
-        at = r.end;
-    }
-    if at < n {
-        parts.push(piece(at, n));
-    }
-    Tensor::cat(&parts, 1)
+        if at < n {
+            parts.push(piece(at, n)?);
+        }
+        Tensor::f_cat(&parts, 1)
+    };
+    f().map_err(torch_err(|| {
+        format!(
+            "merging {} digit distributions into valuation {} for a batch of {b}",
+            subs.len(),
+            shape(base)
+        )
+    }))
 }
 
 /// How the digit distributions become `P(target)`.
@@ -145,7 +164,10 @@ impl RuleModule {
     pub fn from_task(neuro: &NeuroTask, path: &nn::Path, device: Device) -> Result<Self> {
         let task = neuro.task.clone();
         let clause_sets = generate_all(&task);
-        let world = CompiledWorld::new(&task, &clause_sets, &task.train[0], device);
+        let first = task.train.first().ok_or_else(|| {
+            Error::Config(format!("{}: the task has no training world", neuro.file()))
+        })?;
+        let world = CompiledWorld::new(&task, &clause_sets, first, device)?;
         let mut image_ranges = Vec::new();
         let mut image_maps = Vec::new();
         for name in &neuro.images {
@@ -163,20 +185,35 @@ impl RuleModule {
                 at.push(id.index() - range.start);
             }
             let identity = range.len() == 10 && at.iter().enumerate().all(|(k, &i)| k == i);
-            image_maps.push((!identity).then(|| {
-                let m = Tensor::zeros([10, range.len() as i64], (Kind::Float, device));
+            let map = |rows: usize| -> TchResult<Tensor> {
+                let m = Tensor::f_zeros([rows as i64, range.len() as i64], (Kind::Float, device))?;
                 for (k, &i) in at.iter().enumerate() {
-                    let _ = m.get(k as i64).get(i as i64).fill_(1.0);
+                    m.f_get(k as i64)?.f_get(i as i64)?.f_fill_(1.0).map(drop)?;
                 }
-                m
-            }));
+                Ok(m)
+            };
+            let m = match identity {
+                true => None,
+                false => Some(map(at.len()).map_err(torch_err(|| {
+                    format!("the digit map of `{name}` ([10, {}])", range.len())
+                }))?),
+            };
+            image_maps.push(m);
             image_ranges.push(range);
         }
         // The training world carries image atoms for one tuple: the base valuation has none.
-        let base = world.init.copy();
-        for r in &image_ranges {
-            let _ = base.narrow(0, r.start as i64, r.len() as i64).fill_(0.0);
-        }
+        let blank = || -> TchResult<Tensor> {
+            let base = world.init.f_detach_copy()?;
+            for r in &image_ranges {
+                base.f_narrow(0, r.start as i64, r.len() as i64)?
+                    .f_fill_(0.0)
+                    .map(drop)?;
+            }
+            Ok(base)
+        };
+        let base = blank().map_err(torch_err(|| {
+            format!("the base valuation {}", shape(&world.init))
+        }))?;
         let weights = clause_sets
             .iter()
             .map(|cs| {
@@ -195,16 +232,18 @@ impl RuleModule {
                 )
             })
             .collect();
-        let eye = Tensor::eye(10, (Kind::Float, device));
-        let onehots: Vec<Tensor> = if image_ranges.len() == 1 {
-            vec![eye]
-        } else {
-            let all = Tensor::arange(100, (Kind::Int64, device));
-            vec![
-                eye.index_select(0, &all.divide_scalar_mode(10, "floor")),
-                eye.index_select(0, &all.remainder(10)),
-            ]
+        let onehots = || -> TchResult<Vec<Tensor>> {
+            let eye = Tensor::f_eye(10, (Kind::Float, device))?;
+            if image_ranges.len() == 1 {
+                return Ok(vec![eye]);
+            }
+            let all = Tensor::f_arange(100, (Kind::Int64, device))?;
+            Ok(vec![
+                eye.f_index_select(0, &all.f_divide_scalar_mode(10, "floor")?)?,
+                eye.f_index_select(0, &all.f_remainder(10)?)?,
+            ])
         };
+        let onehots = onehots().map_err(torch_err(|| "the digit tuples' one-hot rows"))?;
         let steps = task.steps;
         let mut m = RuleModule {
             task,
@@ -217,11 +256,11 @@ impl RuleModule {
             base,
             opts: InferOptions::default(),
             semantics: ImageSemantics::Fuzzy,
-            worlds: Tensor::zeros([1], (Kind::Float, device)),
+            worlds: Tensor::new(),
             steps,
         };
         let refs: Vec<&Tensor> = onehots.iter().collect();
-        m.worlds = m.merge(&refs);
+        m.worlds = m.merge(&refs)?;
         Ok(m)
     }
 
@@ -231,41 +270,62 @@ impl RuleModule {
     }
 
     /// `[B, n]`: the base valuation with each image's digit distribution `[B, 10]` in place.
-    fn merge(&self, images: &[&Tensor]) -> Tensor {
+    fn merge(&self, images: &[&Tensor]) -> Result<Tensor> {
         let subs: Vec<Tensor> = images
             .iter()
             .zip(&self.image_maps)
             .map(|(p, m)| match m {
-                Some(m) => p.to_kind(Kind::Float).matmul(m),
-                None => p.shallow_clone(),
+                Some(m) => p
+                    .f_to_kind(Kind::Float)
+                    .and_then(|p| p.f_matmul(m))
+                    .map_err(torch_err(|| {
+                        format!("mapping digits {} onto atoms {}", shape(p), shape(m))
+                    })),
+                None => Ok(p.shallow_clone()),
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let refs: Vec<&Tensor> = subs.iter().collect();
         merge_valuation(&self.base, &self.image_ranges, &refs)
     }
 
     /// `P(target)` `[B]` after the module's steps from the initial valuations `init` `[B, n]`.
-    fn target_from(&self, init: &Tensor) -> Tensor {
-        let probs: Vec<Tensor> = self.weights.iter().map(pair_softmax).collect();
-        let a = infer(&self.world, init, &probs, self.steps, &self.opts);
-        a.select(1, self.world.preds[0].range.start as i64)
+    fn target_from(&self, init: &Tensor) -> Result<Tensor> {
+        let probs = self
+            .weights
+            .iter()
+            .map(pair_softmax)
+            .collect::<Result<Vec<_>>>()?;
+        let a = infer(&self.world, init, &probs, self.steps, &self.opts)?;
+        let target = self.world.preds.first().map_or(0, |p| p.range.start);
+        a.f_select(1, target as i64).map_err(torch_err(|| {
+            format!("reading `target` from valuations {}", shape(&a))
+        }))
     }
 
     /// `[10^k]`: `P(target)` in the world of each digit tuple, in row order.
-    pub fn world_table(&self) -> Tensor {
+    pub fn world_table(&self) -> Result<Tensor> {
         self.target_from(&self.worlds)
     }
 
     /// `[10, 10]` (two images; row: left digit) or `[10]` (one image): [`Self::world_table`]
     /// shaped by digit.
-    pub fn pair_table(&self) -> Tensor {
-        let shape = vec![10i64; self.images()];
-        self.world_table().view(shape.as_slice())
+    pub fn pair_table(&self) -> Result<Tensor> {
+        let dims = vec![10i64; self.images()];
+        let table = self.world_table()?;
+        table.f_view(dims.as_slice()).map_err(torch_err(|| {
+            format!("shaping table {} by digit", shape(&table))
+        }))
     }
 
     /// `P(target)` `[B]` from the two digit distributions `[B, 10]` (a one-image task reads
-    /// `left` only).
+    /// `left` only). Panics where LibTorch fails; see [`Self::f_forward`].
     pub fn forward(&self, left: &Tensor, right: &Tensor) -> Tensor {
+        self.f_forward(left, right)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Self::forward`], failing with the step and the shapes instead of panicking.
+    pub fn f_forward(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
         if self.images() == 1 {
             self.forward_images(&[left])
         } else {
@@ -274,21 +334,33 @@ impl RuleModule {
     }
 
     /// `P(target)` `[B]` from each image's digit distribution `[B, 10]`, in image order.
-    pub fn forward_images(&self, images: &[&Tensor]) -> Tensor {
-        if self.semantics == ImageSemantics::Worlds {
-            let q = self.pair_table();
-            let first = images[0].to_kind(Kind::Float);
-            return if self.images() == 1 {
-                (first * q.unsqueeze(0)).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
-            } else {
-                (first.matmul(&q) * images[1].to_kind(Kind::Float)).sum_dim_intlist(
-                    [1i64].as_slice(),
-                    false,
-                    Kind::Float,
-                )
-            };
+    /// Fails with the step and the shapes where LibTorch fails (out of memory, say).
+    pub fn forward_images(&self, images: &[&Tensor]) -> Result<Tensor> {
+        if images.len() != self.images() {
+            return Err(Error::Config(format!(
+                "{} digit distributions for a task of {} images",
+                images.len(),
+                self.images()
+            )));
         }
-        self.target_from(&self.merge(images))
+        if self.semantics == ImageSemantics::Worlds {
+            let q = self.pair_table()?;
+            let f = || -> TchResult<Tensor> {
+                let first = images[0].f_to_kind(Kind::Float)?;
+                let joint = if self.images() == 1 {
+                    first.f_mul(&q.f_unsqueeze(0)?)?
+                } else {
+                    first
+                        .f_matmul(&q)?
+                        .f_mul(&images[1].f_to_kind(Kind::Float)?)?
+                };
+                joint.f_sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+            };
+            return f().map_err(torch_err(|| {
+                format!("P(target) over worlds from digits {}", shape(images[0]))
+            }));
+        }
+        self.target_from(&self.merge(images)?)
     }
 
     /// Trains the rule weights alone on the symbolic task: the worlds of the digit tuples
@@ -315,29 +387,59 @@ impl RuleModule {
             .iter()
             .map(|&r| f32::from(u8::from(self.labels[r as usize])))
             .collect();
-        let rows = Tensor::from_slice(&rows).to_device(device);
-        let labels = Tensor::from_slice(&labels).to_device(device);
+        let upload = |what: &str, t: TchResult<Tensor>| {
+            t.and_then(|t| t.f_to_device(device)).map_err(torch_err(|| {
+                format!("copying {} {what} to {device:?}", rows.len())
+            }))
+        };
+        let (rows, labels) = (
+            upload("tuple rows", Tensor::f_from_slice(&rows))?,
+            upload("labels", Tensor::f_from_slice(&labels))?,
+        );
         let mut opt = nn::Adam::default()
             .build(vs, lr)
-            .map_err(|e| crate::Error::Torch(e.to_string()))?;
-        let bce = |q: &Tensor| {
-            let q = q.clamp(1e-6, 1.0 - 1e-6);
-            let (nl, nq): (Tensor, Tensor) = (1.0 - &labels, 1.0 - &q);
-            let t: Tensor = &labels * q.log() + nl * nq.log();
-            -t.mean(Kind::Float)
+            .map_err(torch_err(|| "building the rules' optimiser"))?;
+        let bce = |q: &Tensor| -> TchResult<Tensor> {
+            let q = q.f_clamp(1e-6, 1.0 - 1e-6)?;
+            let (nl, nq) = (labels.f_rsub_scalar(1.0)?, q.f_rsub_scalar(1.0)?);
+            let t = labels.f_mul(&q.f_log()?)?.f_add(&nl.f_mul(&nq.f_log()?)?)?;
+            t.f_mean(Kind::Float)?.f_neg()
         };
         let mut last = f64::NAN;
-        for _ in 0..steps {
-            let loss = bce(&self.world_table().index_select(0, &rows));
-            opt.backward_step(&loss);
-            last = f64::try_from(&loss).unwrap_or(f64::NAN);
+        for step in 0..steps {
+            let table = self.world_table()?;
+            let mut f = || -> TchResult<f64> {
+                let loss = bce(&table.f_index_select(0, &rows)?)?;
+                opt.zero_grad();
+                loss.f_backward()?;
+                opt.step();
+                loss.f_double_value(&[])
+            };
+            last = f().map_err(torch_err(|| {
+                format!(
+                    "symbolic step {} of {steps} on {} tuples",
+                    step + 1,
+                    shape(&rows)
+                )
+            }))?;
         }
         Ok(last)
     }
 
     /// The program the weights encode (threshold 0.1, plus each predicate's best pair).
+    /// An empty read-out where LibTorch fails; see [`Self::f_read_out`], which says why.
     pub fn read_out(&self) -> ReadOut {
-        let probs: Vec<Tensor> = tch::no_grad(|| self.weights.iter().map(pair_softmax).collect());
+        self.f_read_out().unwrap_or_default()
+    }
+
+    /// [`Self::read_out`], failing with the step and the shapes.
+    pub fn f_read_out(&self) -> Result<ReadOut> {
+        let probs = tch::no_grad(|| {
+            self.weights
+                .iter()
+                .map(pair_softmax)
+                .collect::<Result<Vec<_>>>()
+        })?;
         read_out(&self.clause_sets, &probs, 0, 0.1)
     }
 }

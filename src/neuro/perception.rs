@@ -1,7 +1,7 @@
 //! Where the digit logits come from: cached from the frozen pretrained conv-net (computed once,
 //! reused by every run of a sweep), or computed live by a conv-net that trains with the rules.
 
-use crate::error::Result;
+use crate::error::{shape, torch_err, Result};
 use crate::vision::ConvNet;
 use tch::{Device, Kind, Tensor};
 
@@ -54,19 +54,38 @@ pub enum Perception {
 
 /// Logits of `images` (`[N, 1, 28, 28]`) in evaluation mode, in chunks, without gradients.
 pub fn logits_of(net: &ConvNet, images: &Tensor, device: Device) -> Result<Tensor> {
-    let n = images.size()[0];
+    let n = images.size().first().copied().unwrap_or(0);
     let mut out = Vec::new();
     let mut i = 0;
     tch::no_grad(|| -> Result<()> {
         while i < n {
             let c = 2000.min(n - i);
-            let x = images.narrow(0, i, c).to_device(device);
+            let x = images
+                .f_narrow(0, i, c)
+                .and_then(|x| x.f_to_device(device))
+                .map_err(torch_err(|| {
+                    format!(
+                        "copying images {i}..{} of {} to {device:?}",
+                        i + c,
+                        shape(images)
+                    )
+                }))?;
             out.push(net.f_forward_t(&x, false)?);
             i += c;
         }
         Ok(())
     })?;
-    Ok(Tensor::cat(&out, 0))
+    Tensor::f_cat(&out, 0).map_err(torch_err(|| format!("joining the logits of {n} images")))
+}
+
+/// Rows `idx` of `src`, on `device`.
+fn pick(src: &Tensor, idx: &Tensor, device: Device) -> Result<Tensor> {
+    idx.f_to_device(src.device())
+        .and_then(|i| src.f_index_select(0, &i))
+        .and_then(|x| x.f_to_device(device))
+        .map_err(torch_err(|| {
+            format!("rows {} of {} onto {device:?}", shape(idx), shape(src))
+        }))
 }
 
 impl Perception {
@@ -75,7 +94,7 @@ impl Perception {
         match self {
             Perception::Cached { train: tr, test } => {
                 let src = if split == Split::Train { tr } else { test };
-                Ok(src.index_select(0, &idx.to_device(src.device())))
+                pick(src, idx, src.device())
             }
             Perception::Live {
                 net,
@@ -84,9 +103,7 @@ impl Perception {
             } => {
                 let src = if split == Split::Train { tr } else { test };
                 let device = net_device(net);
-                let x = src
-                    .index_select(0, &idx.to_device(src.device()))
-                    .to_device(device);
+                let x = pick(src, idx, device)?;
                 if train {
                     net.f_forward_t(&x, true)
                 } else {
@@ -102,16 +119,21 @@ impl Perception {
         let logits = match self {
             Perception::Cached { .. } => return Ok(None),
             Perception::Live { net, test, .. } => {
-                let n = (n as i64).min(test.size()[0]);
-                logits_of(net, &test.narrow(0, 0, n), net_device(net))?
+                let n = (n as i64).min(test.size().first().copied().unwrap_or(0));
+                let first = test
+                    .f_narrow(0, 0, n)
+                    .map_err(torch_err(|| format!("the first {n} test images")))?;
+                logits_of(net, &first, net_device(net))?
             }
         };
-        Ok(Some(
-            logits
-                .argmax(-1, false)
-                .to_kind(Kind::Int64)
-                .to_device(Device::Cpu),
-        ))
+        let digits = logits
+            .f_argmax(-1, false)
+            .and_then(|t| t.f_to_kind(Kind::Int64))
+            .and_then(|t| t.f_to_device(Device::Cpu))
+            .map_err(torch_err(|| {
+                format!("the digits of logits {}", shape(&logits))
+            }))?;
+        Ok(Some(digits))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::less_than::RuleModule;
 use super::taskfile::NeuroTask;
-use crate::error::{Error, Result};
+use crate::error::{shape, torch_err, Error, Result};
 use crate::ilp::program_text;
 use crate::logic::{Clause, ConstId, GroundAtom, Parser, Term};
 use crate::vision::preprocess::to_tensor;
@@ -67,11 +67,17 @@ pub fn predict(
         });
     }
     let rows: Vec<Tensor> = (0..task.arity() as i64)
-        .map(|i| probs.narrow(0, i, 1))
-        .collect();
+        .map(|i| probs.f_narrow(0, i, 1))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(torch_err(|| {
+            format!("one image's row of digits {}", shape(&probs))
+        }))?;
     let refs: Vec<&Tensor> = rows.iter().collect();
-    let p = tch::no_grad(|| rules.forward_images(&refs));
-    let p_target = f64::try_from(p.sum(Kind::Float)).map_err(|e| Error::Torch(e.to_string()))?;
+    let p = tch::no_grad(|| rules.forward_images(&refs))?;
+    let p_target = p
+        .f_sum(Kind::Float)
+        .and_then(|t| t.f_double_value(&[]))
+        .map_err(torch_err(|| format!("P(target) from {}", shape(&p))))?;
     let facts: Vec<String> = task
         .images
         .iter()
@@ -96,10 +102,19 @@ pub fn read_digits(
     paths: &[String],
     device: tch::Device,
 ) -> Result<(Vec<Reading>, Tensor)> {
-    let x = to_tensor(inputs).to_device(device);
-    let probs = tch::no_grad(|| net.f_forward_t(&x, false))?.softmax(-1, Kind::Float);
-    let table: Vec<f32> = Vec::try_from(probs.to_device(tch::Device::Cpu).reshape([-1]))
-        .map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
+    let x = to_tensor(inputs)?
+        .f_to_device(device)
+        .map_err(torch_err(|| {
+            format!("copying {} images to {device:?}", inputs.len())
+        }))?;
+    let probs = tch::no_grad(|| net.f_forward_t(&x, false))?
+        .f_softmax(-1, Kind::Float)
+        .map_err(torch_err(|| {
+            format!("softmax of digit logits for {}", shape(&x))
+        }))?;
+    let table: Vec<f32> = crate::dilp::weights::to_vec(&probs).map_err(torch_err(|| {
+        format!("copying digits {} to the host", shape(&probs))
+    }))?;
     let images = table
         .chunks(10)
         .zip(paths)
@@ -266,7 +281,7 @@ pub fn load_run(
         path: weights.clone(),
         msg: format!("not this task's run weights: {e}"),
     })?;
-    let program = crate::ilp::drop_idle_clauses(&task.task, &rules.read_out().rules());
+    let program = crate::ilp::drop_idle_clauses(&task.task, &rules.f_read_out()?.rules());
     Ok(RunModel {
         stores: vec![vs, pretrained],
         rules,

@@ -2,13 +2,15 @@
 //! mini-batches of image pairs, binary cross-entropy, one optimiser over one `VarStore`, test
 //! accuracy on both splits every so often, all reported through an observer.
 
-use crate::error::{Error, Result};
+use crate::error::{shape, torch_err, Error, Result};
 use crate::neuro::perception::{Perception, Split};
 use crate::rng::Rng;
 use crate::vision::Pair;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, nn::OptimizerConfig, Device, Kind, TchError, Tensor};
+
+type TchResult<T> = std::result::Result<T, TchError>;
 
 /// A model that maps an item's digit logits to the probability of its label.
 pub trait PairModel {
@@ -16,6 +18,12 @@ pub trait PairModel {
     /// `[B]` probabilities from `[B, 10]` logits of the left and right images (a one-image
     /// model reads `left`; it is given the same logits as `right`).
     fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor;
+    /// [`Self::prob`], failing with the step and the shapes (LibTorch out of memory, say)
+    /// instead of panicking. The training loop calls this one; a model whose forward pass has
+    /// a fallible form overrides it.
+    fn f_prob(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
+        Ok(self.prob(left, right))
+    }
     /// Images per item: 2 (default) or 1 (then the right image is never read).
     fn images(&self) -> usize {
         2
@@ -31,11 +39,11 @@ fn logits_lr(
     pairs: &[Pair],
     train: bool,
 ) -> Result<(Tensor, Tensor)> {
-    let l = perception.logits(split, &index_tensor(pairs, false), train)?;
+    let l = perception.logits(split, &index_tensor(pairs, false)?, train)?;
     let r = if model.images() == 1 {
         l.shallow_clone()
     } else {
-        perception.logits(split, &index_tensor(pairs, true), train)?
+        perception.logits(split, &index_tensor(pairs, true)?, train)?
     };
     Ok((l, r))
 }
@@ -123,24 +131,29 @@ pub fn probe_digits(perception: &Perception, probe: Option<&[u8]>) -> Result<Opt
     let Some(pred) = perception.digit_predictions(digits.len())? else {
         return Ok(None);
     };
-    let pred: Vec<i64> =
-        Vec::try_from(&pred).map_err(|e: tch::TchError| Error::Torch(e.to_string()))?;
+    let pred: Vec<i64> = crate::dilp::weights::to_vec(&pred).map_err(torch_err(|| {
+        format!("copying digit predictions {}", shape(&pred))
+    }))?;
     Ok(Some(
         crate::vision::matching::matched_accuracy(&pred, digits).0,
     ))
 }
 
-fn index_tensor(pairs: &[Pair], right: bool) -> Tensor {
+fn index_tensor(pairs: &[Pair], right: bool) -> Result<Tensor> {
     let v: Vec<i64> = pairs
         .iter()
         .map(|p| (if right { p.right } else { p.left }) as i64)
         .collect();
-    Tensor::from_slice(&v)
+    Tensor::f_from_slice(&v).map_err(torch_err(|| format!("{} image indices", v.len())))
 }
 
-fn labels(pairs: &[Pair], device: Device) -> Tensor {
+fn labels(pairs: &[Pair], device: Device) -> Result<Tensor> {
     let v: Vec<f32> = pairs.iter().map(|p| f32::from(u8::from(p.label))).collect();
-    Tensor::from_slice(&v).to_device(device)
+    Tensor::f_from_slice(&v)
+        .and_then(|t| t.f_to_device(device))
+        .map_err(torch_err(|| {
+            format!("copying {} labels to {device:?}", v.len())
+        }))
 }
 
 /// Accuracy of `model` on `pairs` of MNIST test images (threshold 0.5); NaN for no pairs.
@@ -151,15 +164,13 @@ pub fn accuracy(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) 
     let mut correct = 0i64;
     for chunk in pairs.chunks(1000) {
         let (l, r) = logits_lr(model, perception, Split::Test, chunk, false)?;
-        let p = tch::no_grad(|| model.prob(&l, &r));
-        let y = labels(chunk, p.device());
-        correct += i64::try_from(
-            p.ge(0.5)
-                .to_kind(Kind::Float)
-                .eq_tensor(&y)
-                .sum(Kind::Int64),
-        )
-        .map_err(|e| Error::Torch(e.to_string()))?;
+        let p = tch::no_grad(|| model.f_prob(&l, &r))?;
+        let y = labels(chunk, p.device())?;
+        let f = || -> TchResult<i64> {
+            let right = p.f_ge(0.5)?.f_to_kind(Kind::Float)?.f_eq_tensor(&y)?;
+            right.f_sum(Kind::Int64)?.f_int64_value(&[])
+        };
+        correct += f().map_err(torch_err(|| format!("accuracy over {}", shape(&p))))?;
     }
     Ok(correct as f64 / pairs.len() as f64)
 }
@@ -169,31 +180,39 @@ pub fn mean_loss(model: &dyn PairModel, perception: &Perception, pairs: &[Pair])
     let mut total = 0.0;
     for chunk in pairs.chunks(1000) {
         let (l, r) = logits_lr(model, perception, Split::Train, chunk, false)?;
-        let p = tch::no_grad(|| model.prob(&l, &r));
-        let loss = tch::no_grad(|| bce(&p, &labels(chunk, p.device())));
-        total += f64::try_from(loss).map_err(|e| Error::Torch(e.to_string()))? * chunk.len() as f64;
+        let p = tch::no_grad(|| model.f_prob(&l, &r))?;
+        let y = labels(chunk, p.device())?;
+        let loss = tch::no_grad(|| bce(&p, &y).and_then(|l| l.f_double_value(&[])))
+            .map_err(torch_err(|| format!("the loss over {}", shape(&p))))?;
+        total += loss * chunk.len() as f64;
     }
     Ok(total / pairs.len().max(1) as f64)
 }
 
 /// The mean per-image entropy and the entropy of the mean digit distribution, over both
 /// images of a batch (`[B, 10]` logits each).
-fn entropies(l: &Tensor, r: &Tensor) -> (Tensor, Tensor) {
+fn entropies(l: &Tensor, r: &Tensor) -> TchResult<(Tensor, Tensor)> {
     // A one-image item's right logits are its left ones: counting them twice changes neither mean.
-    let logp = Tensor::cat(&[l, r], 0).log_softmax(-1, Kind::Float);
-    let p = logp.exp();
-    let each = -(&p * &logp).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-    let mean = p.mean_dim([0i64].as_slice(), false, Kind::Float);
-    let spread = -(&mean * (&mean + 1e-8).log()).sum(Kind::Float);
-    (each.mean(Kind::Float), spread)
+    let logp = Tensor::f_cat(&[l, r], 0)?.f_log_softmax(-1, Kind::Float)?;
+    let p = logp.f_exp()?;
+    let each = p
+        .f_mul(&logp)?
+        .f_sum_dim_intlist([1i64].as_slice(), false, Kind::Float)?
+        .f_neg()?;
+    let mean = p.f_mean_dim([0i64].as_slice(), false, Kind::Float)?;
+    let spread = mean
+        .f_mul(&mean.f_add_scalar(1e-8)?.f_log()?)?
+        .f_sum(Kind::Float)?
+        .f_neg()?;
+    Ok((each.f_mean(Kind::Float)?, spread))
 }
 
-fn bce(p: &Tensor, y: &Tensor) -> Tensor {
-    let p = p.clamp(1e-6, 1.0 - 1e-6);
-    let q: Tensor = 1.0 - &p;
-    let r: Tensor = 1.0 - y;
-    let t: Tensor = y * p.log() + r * q.log();
-    -t.mean(Kind::Float)
+fn bce(p: &Tensor, y: &Tensor) -> TchResult<Tensor> {
+    let p = p.f_clamp(1e-6, 1.0 - 1e-6)?;
+    let q = p.f_rsub_scalar(1.0)?;
+    let r = y.f_rsub_scalar(1.0)?;
+    let t = y.f_mul(&p.f_log()?)?.f_add(&r.f_mul(&q.f_log()?)?)?;
+    t.f_mean(Kind::Float)?.f_neg()
 }
 
 /// What a run produced.
@@ -221,7 +240,7 @@ pub fn train_pairs(
     let start = Instant::now();
     let mut opt = nn::Adam::default()
         .build(vs, cfg.lr)
-        .map_err(|e| Error::Torch(e.to_string()))?;
+        .map_err(torch_err(|| "building the optimiser"))?;
     // Group 1 (the conv-net) exists only when the perception trains.
     if matches!(perception, Perception::Live { .. }) {
         opt.set_lr_group(1, cfg.vision_lr);
@@ -237,20 +256,33 @@ pub fn train_pairs(
             .map(|_| train[rng.below(train.len())])
             .collect();
         let (l, r) = logits_lr(model, perception, Split::Train, &batch, true)?;
-        let loss = bce(&model.prob(&l, &r), &labels(&batch, device));
+        let p = model.f_prob(&l, &r)?;
+        let y = labels(&batch, device)?;
         let live = matches!(perception, Perception::Live { .. });
-        if live && (cfg.cluster_weight > 0.0 || cfg.balance_weight > 0.0) {
-            let (each, spread) = entropies(&l, &r);
-            let total = &loss + (each * cfg.cluster_weight)
-                - (spread * (cfg.cluster_weight + cfg.balance_weight));
-            opt.backward_step(&total);
-        } else {
-            opt.backward_step(&loss);
-        }
-        let loss = f64::try_from(&loss).unwrap_or(f64::NAN);
+        let shaped = live && (cfg.cluster_weight > 0.0 || cfg.balance_weight > 0.0);
+        let mut f = || -> TchResult<f64> {
+            let loss = bce(&p, &y)?;
+            let total = if shaped {
+                let (each, spread) = entropies(&l, &r)?;
+                loss.f_add(&each.f_mul_scalar(cfg.cluster_weight)?)?
+                    .f_sub(&spread.f_mul_scalar(cfg.cluster_weight + cfg.balance_weight)?)?
+            } else {
+                loss.shallow_clone()
+            };
+            opt.zero_grad();
+            total.f_backward()?;
+            opt.step();
+            loss.f_double_value(&[])
+        };
+        let loss = f().map_err(torch_err(|| {
+            format!(
+                "training step {step}: loss and gradient over logits {}",
+                shape(&l)
+            )
+        }))?;
         recent.push(loss);
         observer.on_step(step, loss);
-        if step % cfg.eval_every == 0 || step == cfg.steps {
+        if (cfg.eval_every > 0 && step % cfg.eval_every == 0) || step == cfg.steps {
             let mean = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
             recent.clear();
             let point = CurvePoint {

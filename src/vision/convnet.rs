@@ -156,15 +156,26 @@ impl ConvNet {
                 .f_relu()?
                 .f_dropout(self.config.dropout, train)
         };
-        f().map_err(torch_err)
+        f().map_err(crate::error::torch_err(|| {
+            format!(
+                "the conv-net's hidden layer over images {}",
+                crate::error::shape(xs)
+            )
+        }))
     }
 
     /// Logits `[B, 10]` for images `[B, 1, 28, 28]` (or `[B, 784]`), as a `Result` so that a
     /// wrongly shaped input is an error rather than a panic.
     pub fn f_forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
-        self.f_features_t(xs, train)?
+        let hidden = self.f_features_t(xs, train)?;
+        hidden
             .f_linear(&self.fc2.ws, self.fc2.bs.as_ref())
-            .map_err(torch_err)
+            .map_err(crate::error::torch_err(|| {
+                format!(
+                    "the conv-net's logits from {}",
+                    crate::error::shape(&hidden)
+                )
+            }))
     }
 
     /// Logits `[B, 10]`; `train` turns dropout on. Panics on a wrongly shaped input (see

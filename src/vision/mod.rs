@@ -26,5 +26,5 @@ pub use pretrain::{accuracy, pretrain, PretrainConfig, PretrainReport, Progress}
 
 /// Maps a LibTorch error into the crate's error type.
 pub(crate) fn torch_err(e: tch::TchError) -> crate::Error {
-    crate::Error::Torch(e.to_string())
+    crate::error::torch_err(|| "vision")(e)
 }

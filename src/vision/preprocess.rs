@@ -137,7 +137,12 @@ fn centre_by_mass(patch: &[f32], w: u32, h: u32) -> Vec<f32> {
 }
 
 /// The inputs as a `[N, 1, 28, 28]` float tensor, as the conv-net reads MNIST.
-pub fn to_tensor(inputs: &[Vec<f32>]) -> tch::Tensor {
+pub fn to_tensor(inputs: &[Vec<f32>]) -> crate::Result<tch::Tensor> {
     let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
-    tch::Tensor::from_slice(&flat).view([inputs.len() as i64, 1, FIELD as i64, FIELD as i64])
+    let dims = [inputs.len() as i64, 1, FIELD as i64, FIELD as i64];
+    tch::Tensor::f_from_slice(&flat)
+        .and_then(|t| t.f_view(dims))
+        .map_err(crate::error::torch_err(|| {
+            format!("{} floats of images as {dims:?}", flat.len())
+        }))
 }

@@ -192,18 +192,27 @@ fn pretrain_inner(
         for b in 0..per_epoch {
             let lr = cfg.lr_at(step, total);
             opt.set_lr(lr);
-            let idx = perm.narrow(0, (b * batch) as i64, batch as i64);
-            let xs = images.f_index_select(0, &idx).map_err(torch_err)?;
-            let ys = labels.f_index_select(0, &idx).map_err(torch_err)?;
-            let loss = net
-                .f_forward_t(&xs, true)?
+            let at = || format!("pretraining step {} (batch of {batch} from {n})", step + 1);
+            let (xs, ys) = perm
+                .f_narrow(0, (b * batch) as i64, batch as i64)
+                .and_then(|idx| {
+                    Ok((
+                        images.f_index_select(0, &idx)?,
+                        labels.f_index_select(0, &idx)?,
+                    ))
+                })
+                .map_err(crate::error::torch_err(at))?;
+            let logits = net.f_forward_t(&xs, true)?;
+            let loss = logits
                 .f_log_softmax(-1, Kind::Float)
                 .and_then(|l| l.f_nll_loss::<Tensor>(&ys, None, tch::Reduction::Mean, -100))
-                .map_err(torch_err)?;
+                .map_err(crate::error::torch_err(at))?;
             opt.zero_grad();
-            loss.f_backward().map_err(torch_err)?;
+            loss.f_backward().map_err(crate::error::torch_err(at))?;
             opt.step();
-            let loss = loss.f_double_value(&[]).map_err(torch_err)?;
+            let loss = loss
+                .f_double_value(&[])
+                .map_err(crate::error::torch_err(at))?;
             if !loss.is_finite() {
                 return Err(Error::Torch(format!(
                     "pretraining diverged at step {} (loss {loss}); lower lr",

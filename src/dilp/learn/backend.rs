@@ -17,20 +17,25 @@ pub trait Trainer {
     /// Bytes the run will keep alive with `seeds` seeds, and what the paper's formula predicts.
     fn memory(&self, seeds: usize, shapes: &[(usize, usize)]) -> (f64, f64);
     /// Starts training from `init` (one entry per seed).
-    fn start(&mut self, init: &[SeedWeights], cfg: &LearnConfig);
-    /// One step of every seed on examples `pick` of training world `world`.
-    fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig);
+    fn start(&mut self, init: &[SeedWeights], cfg: &LearnConfig) -> Result<()>;
+    /// One step of every seed on examples `pick` of training world `world`. Fails (LibTorch out
+    /// of memory, say) with the step named, never with a panic.
+    fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig) -> Result<()>;
     /// Mean mini-batch loss of the last step over the seeds still training.
     fn last_loss(&self) -> f64;
     /// The current weights of each seed still training.
-    fn weights(&self) -> Vec<SeedWeights>;
+    fn weights(&self) -> Result<Vec<SeedWeights>>;
     /// `(max training error, validation MSE)` per seed still training; the MSE may be left
     /// infinite for seeds whose training error is not below `cfg.tolerance`.
-    fn check(&mut self, cfg: &LearnConfig) -> (Vec<f64>, Vec<f64>);
+    fn check(&mut self, cfg: &LearnConfig) -> Result<(Vec<f64>, Vec<f64>)>;
     /// Keeps the seeds at positions `keep` (increasing), in that order.
-    fn retain(&mut self, keep: &[usize]);
+    fn retain(&mut self, keep: &[usize]) -> Result<()>;
     /// `(training loss, validation MSE)` of each seed's final weights `finals`.
-    fn evaluate(&mut self, finals: &[SeedWeights], cfg: &LearnConfig) -> (Vec<f64>, Vec<f64>);
+    fn evaluate(
+        &mut self,
+        finals: &[SeedWeights],
+        cfg: &LearnConfig,
+    ) -> Result<(Vec<f64>, Vec<f64>)>;
 }
 
 /// Which implementation trains under `cfg` on `device`.

@@ -55,18 +55,22 @@ pub fn learn(
             &clause_sets,
             cfg,
             device,
-        )),
+        )?),
         #[cfg(not(feature = "torch"))]
-        _ => unreachable!("backend::choose picks native without LibTorch"),
+        other => {
+            return Err(crate::Error::Config(format!(
+                "the {other:?} backend needs LibTorch, which this build lacks"
+            )))
+        }
     };
     let (estimate, paper) = trainer.memory(seeds, &shapes);
     backend::check_memory(&task.name, seeds, estimate, cfg)?;
     let init: Vec<SeedWeights> = (0..seeds)
-        .map(|s| seed_weights(&shapes, cfg.seed + s as u64, cfg.init_std))
+        .map(|s| seed_weights(&shapes, cfg.seed.wrapping_add(s as u64), cfg.init_std))
         .collect();
-    trainer.start(&init, cfg);
-    let run = train::train(trainer.as_mut(), cfg, seeds, observer);
-    let outcome = trainer.evaluate(&run.finals, cfg);
+    trainer.start(&init, cfg)?;
+    let run = train::train(trainer.as_mut(), cfg, seeds, observer)?;
+    let outcome = trainer.evaluate(&run.finals, cfg)?;
     let facts = report::RunFacts {
         backend: trainer.name(),
         device: format!("{device:?}"),

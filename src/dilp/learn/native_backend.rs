@@ -8,6 +8,7 @@ use crate::dilp::memory::paper_formula;
 use crate::dilp::native::{tape_bytes, Metric, NativeTrainer, SeedSlot, L};
 use crate::dilp::weights::SeedWeights;
 use crate::dilp::Loss;
+use crate::error::Result;
 use crate::ilp::{ClauseSet, Task, World};
 
 pub struct NativeBackend {
@@ -86,23 +87,25 @@ impl Trainer for NativeBackend {
         (estimate, paper)
     }
 
-    fn start(&mut self, init: &[SeedWeights], cfg: &LearnConfig) {
+    fn start(&mut self, init: &[SeedWeights], cfg: &LearnConfig) -> Result<()> {
         self.trainer = NativeTrainer::new(Self::slots(init, cfg), self.threads);
+        Ok(())
     }
 
-    fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig) {
+    fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig) -> Result<()> {
         self.last = self.trainer.step(&self.worlds[world], pick, cfg);
+        Ok(())
     }
 
     fn last_loss(&self) -> f64 {
         self.last.iter().sum::<f64>() / self.last.len().max(1) as f64
     }
 
-    fn weights(&self) -> Vec<SeedWeights> {
-        self.trainer.weights()
+    fn weights(&self) -> Result<Vec<SeedWeights>> {
+        Ok(self.trainer.weights())
     }
 
-    fn check(&mut self, cfg: &LearnConfig) -> (Vec<f64>, Vec<f64>) {
+    fn check(&mut self, cfg: &LearnConfig) -> Result<(Vec<f64>, Vec<f64>)> {
         let (amalg, tolerance) = (cfg.amalgamation, cfg.tolerance);
         let err = self.trainer.evaluate(&self.worlds, amalg, Metric::MaxError);
         // Only seeds that fit the training set can stop, so only they need validating.
@@ -114,23 +117,28 @@ impl Trainer for NativeBackend {
         for (&i, m) in fit.iter().zip(some) {
             mse[i] = m;
         }
-        (err, mse)
+        Ok((err, mse))
     }
 
-    fn retain(&mut self, keep: &[usize]) {
+    fn retain(&mut self, keep: &[usize]) -> Result<()> {
         self.trainer.retain(keep);
+        Ok(())
     }
 
-    fn evaluate(&mut self, finals: &[SeedWeights], cfg: &LearnConfig) -> (Vec<f64>, Vec<f64>) {
+    fn evaluate(
+        &mut self,
+        finals: &[SeedWeights],
+        cfg: &LearnConfig,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         let mut all = NativeTrainer::new(Self::slots(finals, cfg), self.threads);
         let amalg = cfg.amalgamation;
         let metric = match cfg.loss {
             Loss::Bce => Metric::Bce,
             Loss::Mae => Metric::AbsError,
         };
-        (
+        Ok((
             all.evaluate(&self.worlds, amalg, metric),
             all.evaluate(&self.validation, amalg, Metric::SquaredError),
-        )
+        ))
     }
 }

@@ -114,7 +114,7 @@ fn seed_results(
 ) -> Vec<SeedResult> {
     (0..run.finals.len())
         .map(|s| SeedResult {
-            seed: cfg.seed + s as u64,
+            seed: cfg.seed.wrapping_add(s as u64),
             train_loss: losses[s],
             validation_mse: mses[s],
             success: mses[s] < cfg.success_mse,
@@ -176,7 +176,7 @@ pub fn report(
     LearnReport {
         task: task.name.clone(),
         config: cfg.clone(),
-        best_seed: cfg.seed + best as u64,
+        best_seed: cfg.seed.wrapping_add(best as u64),
         seeds_solved: seeds.iter().filter(|s| s.success).count(),
         solved: seeds[best].success && shown_passes,
         engine_check: shown_passes,

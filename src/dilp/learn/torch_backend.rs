@@ -6,38 +6,53 @@ use super::config::{LearnConfig, Optimizer};
 use crate::dilp::compile::{CompiledTask, CompiledWorld};
 use crate::dilp::infer::{infer, InferOptions};
 use crate::dilp::memory;
-use crate::dilp::weights::{RuleWeights, SeedWeights};
+use crate::dilp::weights::{to_vec, RuleWeights, SeedWeights};
 use crate::dilp::Loss;
+use crate::error::{shape, torch_err, Result};
 use crate::ilp::{ClauseSet, Task};
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Kind, TchError, Tensor};
 
-fn bce(pred: &Tensor, labels: &Tensor) -> Tensor {
-    let p = pred.clamp(1e-7, 1.0 - 1e-7);
-    let q: Tensor = 1.0 - &p;
-    let r: Tensor = 1.0 - labels;
-    let t: Tensor = labels * p.log() + r * q.log();
-    -t
+type TchResult<T> = std::result::Result<T, TchError>;
+
+fn bce(pred: &Tensor, labels: &Tensor) -> TchResult<Tensor> {
+    let p = pred.f_clamp(1e-7, 1.0 - 1e-7)?;
+    let q = p.f_rsub_scalar(1.0)?;
+    let r = labels.f_rsub_scalar(1.0)?;
+    let t = labels.f_mul(&p.f_log()?)?.f_add(&r.f_mul(&q.f_log()?)?)?;
+    t.f_neg()
 }
 
-fn mae(pred: &Tensor, labels: &Tensor) -> Tensor {
-    (pred - labels).abs()
+fn mae(pred: &Tensor, labels: &Tensor) -> TchResult<Tensor> {
+    pred.f_sub(labels)?.f_abs()
 }
 
-fn per_example_loss(loss: Loss) -> fn(&Tensor, &Tensor) -> Tensor {
+fn squared_error(pred: &Tensor, labels: &Tensor) -> TchResult<Tensor> {
+    pred.f_sub(labels)?.f_square()
+}
+
+type PerExample = fn(&Tensor, &Tensor) -> TchResult<Tensor>;
+
+fn per_example_loss(loss: Loss) -> PerExample {
     match loss {
         Loss::Bce => bce,
         Loss::Mae => mae,
     }
 }
 
-fn to_f64s(t: &Tensor) -> Vec<f64> {
-    Vec::<f64>::try_from(&t.to_kind(Kind::Double).to_device(Device::Cpu).reshape([-1]))
-        .unwrap_or_default()
+/// A `[S]` tensor as plain numbers.
+fn to_f64s(t: &Tensor, what: &str) -> Result<Vec<f64>> {
+    to_vec::<f64>(t).map_err(torch_err(|| {
+        format!("copying the {what} {} to the host", shape(t))
+    }))
 }
 
 /// Predictions `[S, e]` at the examples of `world` after its own number of steps.
-fn predict(world: &CompiledWorld, probs: &[Tensor], opts: &InferOptions) -> Tensor {
-    infer(world, &world.init, probs, world.steps, opts).index_select(1, &world.example_ids)
+fn predict(world: &CompiledWorld, probs: &[Tensor], opts: &InferOptions) -> Result<Tensor> {
+    infer(world, &world.init, probs, world.steps, opts)?
+        .f_index_select(1, &world.example_ids)
+        .map_err(torch_err(|| {
+            format!("picking the {} examples' predictions", world.num_examples)
+        }))
 }
 
 /// Per-row mean of `per_example(prediction, label)` over every example of `worlds`.
@@ -45,24 +60,38 @@ fn per_row_mean(
     worlds: &[CompiledWorld],
     probs: &[Tensor],
     opts: &InferOptions,
-    per_example: fn(&Tensor, &Tensor) -> Tensor,
-) -> Vec<f64> {
+    per_example: PerExample,
+    what: &str,
+) -> Result<Vec<f64>> {
     let mut sum: Option<Tensor> = None;
     let mut count = 0;
     for w in worlds {
-        let e = per_example(&predict(w, probs, opts), &w.labels).sum_dim_intlist(
-            [1i64].as_slice(),
-            false,
-            Kind::Float,
-        );
+        let pred = predict(w, probs, opts)?;
+        let f = || {
+            let e = per_example(&pred, &w.labels)?.f_sum_dim_intlist(
+                [1i64].as_slice(),
+                false,
+                Kind::Float,
+            )?;
+            match &sum {
+                None => Ok(e),
+                Some(s) => s.f_add(&e),
+            }
+        };
+        sum = Some(f().map_err(torch_err(|| {
+            format!("the {what} over predictions {}", shape(&pred))
+        }))?);
         count += w.num_examples;
-        sum = Some(match sum {
-            None => e,
-            Some(s) => s + e,
-        });
     }
-    sum.map(|s| to_f64s(&(s / count.max(1) as f64)))
-        .unwrap_or_default()
+    match sum {
+        Some(s) => {
+            let mean = s
+                .f_div_scalar(count.max(1) as f64)
+                .map_err(torch_err(|| format!("the mean {what}")))?;
+            to_f64s(&mean, what)
+        }
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Per-row mean training loss over every example of every world.
@@ -71,33 +100,44 @@ fn full_loss(
     probs: &[Tensor],
     opts: &InferOptions,
     loss: Loss,
-) -> Vec<f64> {
-    per_row_mean(worlds, probs, opts, per_example_loss(loss))
+) -> Result<Vec<f64>> {
+    per_row_mean(worlds, probs, opts, per_example_loss(loss), "training loss")
 }
 
 /// Per-row mean squared error over the validation worlds (the training worlds if none).
-fn validation_mse(task: &CompiledTask, probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
+fn validation_mse(task: &CompiledTask, probs: &[Tensor], opts: &InferOptions) -> Result<Vec<f64>> {
     let worlds = if task.validation.is_empty() {
         &task.train
     } else {
         &task.validation
     };
-    per_row_mean(worlds, probs, opts, |p, y| (p - y).square())
+    per_row_mean(worlds, probs, opts, squared_error, "validation error")
 }
 
 /// Largest |prediction − label| per row over the training worlds.
-fn max_train_error(worlds: &[CompiledWorld], probs: &[Tensor], opts: &InferOptions) -> Vec<f64> {
+fn max_train_error(
+    worlds: &[CompiledWorld],
+    probs: &[Tensor],
+    opts: &InferOptions,
+) -> Result<Vec<f64>> {
     let mut worst: Option<Tensor> = None;
     for w in worlds {
-        let e = (predict(w, probs, opts) - &w.labels)
-            .abs()
-            .amax([1i64].as_slice(), false);
-        worst = Some(match worst {
-            None => e,
-            Some(m) => m.maximum(&e),
-        });
+        let pred = predict(w, probs, opts)?;
+        let f = || {
+            let e = mae(&pred, &w.labels)?.f_amax([1i64].as_slice(), false)?;
+            match &worst {
+                None => Ok(e),
+                Some(m) => m.f_maximum(&e),
+            }
+        };
+        worst = Some(f().map_err(torch_err(|| {
+            format!(
+                "the largest training error over predictions {}",
+                shape(&pred)
+            )
+        }))?);
     }
-    worst.map(|t| to_f64s(&t)).unwrap_or_default()
+    worst.map_or(Ok(Vec::new()), |t| to_f64s(&t, "largest training error"))
 }
 
 struct OptState {
@@ -107,56 +147,90 @@ struct OptState {
 }
 
 impl OptState {
-    fn new(weights: &RuleWeights, kind: Optimizer) -> Self {
-        let init = |w: &Tensor| match kind {
-            Optimizer::Rmsprop => w.ones_like(),
-            Optimizer::Adam => w.zeros_like(),
+    fn new(weights: &RuleWeights, kind: Optimizer) -> Result<Self> {
+        let init = |w: &Tensor| {
+            match kind {
+                Optimizer::Rmsprop => w.f_ones_like(),
+                Optimizer::Adam => w.f_zeros_like(),
+            }
+            .map_err(torch_err(|| format!("optimiser state {}", shape(w))))
         };
-        OptState {
-            first: weights.tensors.iter().map(|w| w.zeros_like()).collect(),
-            second: weights.tensors.iter().map(init).collect(),
+        let zeros = |w: &Tensor| {
+            w.f_zeros_like()
+                .map_err(torch_err(|| format!("optimiser state {}", shape(w))))
+        };
+        Ok(OptState {
+            first: weights.tensors.iter().map(zeros).collect::<Result<_>>()?,
+            second: weights.tensors.iter().map(init).collect::<Result<_>>()?,
             t: 0,
-        }
+        })
     }
-    fn select(&self, keep: &Tensor) -> Self {
-        OptState {
-            first: self.first.iter().map(|t| t.index_select(0, keep)).collect(),
-            second: self
-                .second
-                .iter()
-                .map(|t| t.index_select(0, keep))
-                .collect(),
+
+    fn select(&self, keep: &Tensor) -> Result<Self> {
+        let pick = |ts: &[Tensor]| {
+            ts.iter()
+                .map(|t| {
+                    t.f_index_select(0, keep).map_err(torch_err(|| {
+                        format!(
+                            "keeping rows {} of optimiser state {}",
+                            shape(keep),
+                            shape(t)
+                        )
+                    }))
+                })
+                .collect::<Result<Vec<_>>>()
+        };
+        Ok(OptState {
+            first: pick(&self.first)?,
+            second: pick(&self.second)?,
             t: self.t,
-        }
+        })
     }
-    fn update(&mut self, weights: &mut RuleWeights, kind: Optimizer, lr: f64) {
+
+    /// One optimiser step on every weight tensor, under `no_grad`.
+    fn update(&mut self, weights: &mut RuleWeights, kind: Optimizer, lr: f64) -> Result<()> {
         self.t += 1;
-        tch::no_grad(|| {
-            for (i, w) in weights.tensors.iter_mut().enumerate() {
-                let mut g = w.grad();
-                if !g.defined() {
-                    continue;
-                }
+        let t = self.t;
+        let _guard = tch::no_grad_guard();
+        for (i, w) in weights.tensors.iter_mut().enumerate() {
+            let mut g = w.f_grad().map_err(torch_err(|| "reading a gradient"))?;
+            if !g.defined() {
+                continue;
+            }
+            let (first, second) = (&mut self.first[i], &mut self.second[i]);
+            let mut f = || -> TchResult<()> {
                 let delta = match kind {
                     Optimizer::Rmsprop => {
-                        self.second[i] = &self.second[i] * 0.9 + g.square() * 0.1;
-                        &g * lr / (&self.second[i] + 1e-10).sqrt()
+                        *second = second
+                            .f_mul_scalar(0.9)?
+                            .f_add(&g.f_square()?.f_mul_scalar(0.1)?)?;
+                        g.f_mul_scalar(lr)?
+                            .f_div(&second.f_add_scalar(1e-10)?.f_sqrt()?)?
                     }
                     Optimizer::Adam => {
-                        self.first[i] = &self.first[i] * 0.9 + &g * 0.1;
-                        self.second[i] = &self.second[i] * 0.999 + g.square() * 0.001;
-                        let m = &self.first[i] / (1.0 - 0.9f64.powi(self.t));
-                        let v = &self.second[i] / (1.0 - 0.999f64.powi(self.t));
-                        m * lr / (v.sqrt() + 1e-8)
+                        *first = first.f_mul_scalar(0.9)?.f_add(&g.f_mul_scalar(0.1)?)?;
+                        *second = second
+                            .f_mul_scalar(0.999)?
+                            .f_add(&g.f_square()?.f_mul_scalar(0.001)?)?;
+                        let m = first.f_div_scalar(1.0 - 0.9f64.powi(t))?;
+                        let v = second.f_div_scalar(1.0 - 0.999f64.powi(t))?;
+                        m.f_mul_scalar(lr)?
+                            .f_div(&v.f_sqrt()?.f_add_scalar(1e-8)?)?
                     }
                 };
-                let _ = w.f_sub_(&delta);
-                let _ = g.zero_();
-            }
-        });
+                // In place: the returned handle is `w` itself.
+                w.f_sub_(&delta).map(drop)?;
+                g.f_zero_().map(drop)?;
+                Ok(())
+            };
+            let done = f();
+            done.map_err(torch_err(|| {
+                format!("the optimiser step on weights {}", shape(w))
+            }))?;
+        }
+        Ok(())
     }
 }
-
 pub struct TorchBackend {
     compiled: CompiledTask,
     shapes: Vec<(usize, usize)>,
@@ -170,14 +244,19 @@ pub struct TorchBackend {
 
 impl TorchBackend {
     /// Compiles the task's worlds to tensors on `device`.
-    pub fn new(task: &Task, clause_sets: &[ClauseSet], cfg: &LearnConfig, device: Device) -> Self {
-        let compiled = CompiledTask::with_clause_sets(task, clause_sets.to_vec(), device);
+    pub fn new(
+        task: &Task,
+        clause_sets: &[ClauseSet],
+        cfg: &LearnConfig,
+        device: Device,
+    ) -> Result<Self> {
+        let compiled = CompiledTask::with_clause_sets(task, clause_sets.to_vec(), device)?;
         let shapes = compiled.weight_shapes();
         let weights = RuleWeights {
             tensors: Vec::new(),
         };
-        TorchBackend {
-            state: OptState::new(&weights, cfg.optimizer),
+        Ok(TorchBackend {
+            state: OptState::new(&weights, cfg.optimizer)?,
             weights,
             shapes,
             compiled,
@@ -188,14 +267,22 @@ impl TorchBackend {
             },
             device,
             last: None,
-        }
+        })
     }
 
-    /// The current weights, detached.
-    fn detached(&self) -> RuleWeights {
-        RuleWeights {
-            tensors: self.weights.tensors.iter().map(|t| t.detach()).collect(),
-        }
+    /// The current weights' clause-pair distributions, without gradients.
+    fn probs(&self) -> Result<Vec<Tensor>> {
+        tch::no_grad(|| self.weights.probs())
+    }
+
+    /// Seed positions as an index tensor on the device.
+    fn index(&self, ids: &[usize]) -> Result<Tensor> {
+        let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+        Tensor::f_from_slice(&ids)
+            .and_then(|t| t.f_to_device(self.device))
+            .map_err(torch_err(|| {
+                format!("copying {} indices to {:?}", ids.len(), self.device)
+            }))
     }
 }
 
@@ -224,78 +311,89 @@ impl Trainer for TorchBackend {
         (estimate, paper)
     }
 
-    fn start(&mut self, init: &[SeedWeights], cfg: &LearnConfig) {
-        let w = RuleWeights::from_rows(init, &self.shapes, self.device);
-        self.weights = RuleWeights {
-            tensors: w
-                .tensors
-                .into_iter()
-                .map(|t| t.set_requires_grad(true))
-                .collect(),
-        };
-        self.state = OptState::new(&self.weights, cfg.optimizer);
+    fn start(&mut self, init: &[SeedWeights], cfg: &LearnConfig) -> Result<()> {
+        self.weights = RuleWeights::from_rows(init, &self.shapes, self.device)?.leaves()?;
+        self.state = OptState::new(&self.weights, cfg.optimizer)?;
+        Ok(())
     }
 
-    fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig) {
-        let world = &self.compiled.train[world];
-        let (ids, labels) = if pick.len() == world.num_examples {
-            (
-                world.example_ids.shallow_clone(),
-                world.labels.shallow_clone(),
-            )
+    fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig) -> Result<()> {
+        let w = &self.compiled.train[world];
+        let (ids, labels) = if pick.len() == w.num_examples {
+            (w.example_ids.shallow_clone(), w.labels.shallow_clone())
         } else {
-            let pick: Vec<i64> = pick.iter().map(|&i| i as i64).collect();
-            let pick = Tensor::from_slice(&pick).to_device(self.device);
-            (
-                world.example_ids.index_select(0, &pick),
-                world.labels.index_select(0, &pick),
-            )
+            let pick = self.index(pick)?;
+            let both = w
+                .example_ids
+                .f_index_select(0, &pick)
+                .and_then(|ids| Ok((ids, w.labels.f_index_select(0, &pick)?)));
+            both.map_err(torch_err(|| format!("picking a batch of {}", shape(&pick))))?
         };
-        let probs = self.weights.probs();
-        let a = infer(world, &world.init, &probs, world.steps, &self.opts);
-        let per_seed = per_example_loss(cfg.loss)(&a.index_select(1, &ids), &labels).mean_dim(
-            [1i64].as_slice(),
-            false,
-            Kind::Float,
-        );
-        per_seed.sum(Kind::Float).backward();
-        self.state.update(&mut self.weights, cfg.optimizer, cfg.lr);
-        self.last = Some(per_seed.detach());
+        let probs = self.weights.probs()?;
+        let a = infer(w, &w.init, &probs, w.steps, &self.opts)?;
+        let per_example = per_example_loss(cfg.loss);
+        let f = || -> TchResult<Tensor> {
+            let per_seed = per_example(&a.f_index_select(1, &ids)?, &labels)?.f_mean_dim(
+                [1i64].as_slice(),
+                false,
+                Kind::Float,
+            )?;
+            per_seed.f_sum(Kind::Float)?.f_backward()?;
+            per_seed.f_detach()
+        };
+        let per_seed = f().map_err(torch_err(|| {
+            format!(
+                "the loss and its gradient over valuations {} ({} examples)",
+                shape(&a),
+                shape(&ids)
+            )
+        }))?;
+        self.state
+            .update(&mut self.weights, cfg.optimizer, cfg.lr)?;
+        self.last = Some(per_seed);
+        Ok(())
     }
 
     fn last_loss(&self) -> f64 {
+        // For the progress line only: a failure to read it shows as NaN, not as an error.
         self.last.as_ref().map_or(f64::NAN, |t| {
-            f64::try_from(t.mean(Kind::Float)).unwrap_or(f64::NAN)
+            t.f_mean(Kind::Float)
+                .and_then(|m| m.f_double_value(&[]))
+                .unwrap_or(f64::NAN)
         })
     }
 
-    fn weights(&self) -> Vec<SeedWeights> {
-        self.detached().rows()
+    fn weights(&self) -> Result<Vec<SeedWeights>> {
+        self.weights.rows()
     }
 
-    fn check(&mut self, _cfg: &LearnConfig) -> (Vec<f64>, Vec<f64>) {
-        let probs = tch::no_grad(|| self.detached().probs());
+    fn check(&mut self, _cfg: &LearnConfig) -> Result<(Vec<f64>, Vec<f64>)> {
+        let probs = self.probs()?;
         let (compiled, opts) = (&self.compiled, &self.opts);
-        (
-            tch::no_grad(|| max_train_error(&compiled.train, &probs, opts)),
-            tch::no_grad(|| validation_mse(compiled, &probs, opts)),
-        )
+        Ok((
+            tch::no_grad(|| max_train_error(&compiled.train, &probs, opts))?,
+            tch::no_grad(|| validation_mse(compiled, &probs, opts))?,
+        ))
     }
 
-    fn retain(&mut self, keep: &[usize]) {
-        let idx: Vec<i64> = keep.iter().map(|&i| i as i64).collect();
-        let idx = Tensor::from_slice(&idx).to_device(self.device);
-        self.weights = self.weights.select(&idx);
-        self.state = self.state.select(&idx);
+    fn retain(&mut self, keep: &[usize]) -> Result<()> {
+        let idx = self.index(keep)?;
+        self.weights = self.weights.select(&idx)?;
+        self.state = self.state.select(&idx)?;
+        Ok(())
     }
 
-    fn evaluate(&mut self, finals: &[SeedWeights], cfg: &LearnConfig) -> (Vec<f64>, Vec<f64>) {
-        let all = RuleWeights::from_rows(finals, &self.shapes, self.device);
-        let probs = tch::no_grad(|| all.probs());
+    fn evaluate(
+        &mut self,
+        finals: &[SeedWeights],
+        cfg: &LearnConfig,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let all = RuleWeights::from_rows(finals, &self.shapes, self.device)?;
+        let probs = tch::no_grad(|| all.probs())?;
         let (compiled, opts) = (&self.compiled, &self.opts);
-        (
-            tch::no_grad(|| full_loss(&compiled.train, &probs, opts, cfg.loss)),
-            tch::no_grad(|| validation_mse(compiled, &probs, opts)),
-        )
+        Ok((
+            tch::no_grad(|| full_loss(&compiled.train, &probs, opts, cfg.loss))?,
+            tch::no_grad(|| validation_mse(compiled, &probs, opts))?,
+        ))
     }
 }

@@ -5,6 +5,7 @@ use super::backend::Trainer;
 use super::config::{EarlyStop, LearnConfig};
 use super::report::{LearnObserver, Progress};
 use crate::dilp::weights::SeedWeights;
+use crate::error::{Error, Result};
 use crate::rng::Rng;
 use std::time::Instant;
 
@@ -40,8 +41,8 @@ impl Batch {
         steps: usize,
         mse: &[f64],
         cfg: &LearnConfig,
-    ) {
-        let weights = trainer.weights();
+    ) -> Result<()> {
+        let weights = trainer.weights()?;
         for &i in done {
             let s = self.active[i];
             self.finals[s] = Some(weights[i].clone());
@@ -54,20 +55,21 @@ impl Batch {
             .collect();
         self.active = keep.iter().map(|&i| self.active[i]).collect();
         if !self.active.is_empty() {
-            trainer.retain(&keep);
+            trainer.retain(&keep)?;
         }
+        Ok(())
     }
 }
 
 /// Positions of the seeds that may stop now, from the trainer's check.
-fn done(trainer: &mut dyn Trainer, cfg: &LearnConfig) -> (Vec<usize>, Vec<f64>) {
-    let (err, mse) = trainer.check(cfg);
+fn done(trainer: &mut dyn Trainer, cfg: &LearnConfig) -> Result<(Vec<usize>, Vec<f64>)> {
+    let (err, mse) = trainer.check(cfg)?;
     let done = (0..err.len())
         .filter(|&i| {
             err[i] < cfg.tolerance && (cfg.early_stop == EarlyStop::Fit || mse[i] < cfg.success_mse)
         })
         .collect();
-    (done, mse)
+    Ok((done, mse))
 }
 
 /// Trains `seeds` seeds (already started on `trainer`) for `cfg.steps` steps.
@@ -76,7 +78,7 @@ pub fn train(
     cfg: &LearnConfig,
     seeds: usize,
     observer: &mut dyn LearnObserver,
-) -> Trained {
+) -> Result<Trained> {
     let mut batch = Batch {
         active: (0..seeds).collect(),
         finals: vec![None; seeds],
@@ -98,15 +100,15 @@ pub fn train(
         } else {
             rng.sample(sizes[w], cfg.batch_size)
         };
-        trainer.step(w, &pick, cfg);
+        trainer.step(w, &pick, cfg)?;
         seed_steps += batch.active.len();
         steps_run = step + 1;
         let last = step + 1 == cfg.steps;
         let check = cfg.check_every > 0 && (step + 1) % cfg.check_every == 0;
         if cfg.early_stop != EarlyStop::Off && check && !last {
-            let (done, mse) = done(trainer, cfg);
+            let (done, mse) = done(trainer, cfg)?;
             if !done.is_empty() {
-                batch.stop(trainer, &done, step + 1, &mse, cfg);
+                batch.stop(trainer, &done, step + 1, &mse, cfg)?;
             }
         }
         if step % 10 == 0 || last || batch.active.is_empty() {
@@ -120,19 +122,22 @@ pub fn train(
             });
         }
     }
-    let weights = trainer.weights();
+    let weights = trainer.weights()?;
     for (i, &s) in batch.active.iter().enumerate() {
-        batch.finals[s] = Some(weights[i].clone());
+        batch.finals[s] = weights.get(i).cloned();
     }
-    Trained {
-        finals: batch
-            .finals
-            .into_iter()
-            .map(|f| f.expect("every seed has weights"))
-            .collect(),
+    // A seed either stopped early (its weights kept then) or is still active now.
+    let finals = batch
+        .finals
+        .into_iter()
+        .enumerate()
+        .map(|(s, f)| f.ok_or_else(|| Error::Torch(format!("seed {s} came back without weights"))))
+        .collect::<Result<_>>()?;
+    Ok(Trained {
+        finals,
         trained: batch.trained,
         seed_steps,
         steps_run,
         seconds: start.elapsed().as_secs_f64(),
-    }
+    })
 }

@@ -4,7 +4,7 @@
 
 use super::curves::CurveLog;
 use super::{Context, MnistRunConfig};
-use crate::error::Result;
+use crate::error::{shape, torch_err, Result};
 use crate::neuro::{Perception, RuleModule};
 use crate::train::{mean_loss, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig};
 use crate::vision::PairSplit;
@@ -22,6 +22,14 @@ impl PairModel for RuleModule {
             &left.softmax(-1, tch::Kind::Float),
             &right.softmax(-1, tch::Kind::Float),
         )
+    }
+    fn f_prob(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
+        let soft = |t: &Tensor| {
+            t.f_softmax(-1, tch::Kind::Float).map_err(torch_err(|| {
+                format!("softmax of digit logits {}", shape(t))
+            }))
+        };
+        self.f_forward(&soft(left)?, &soft(right)?)
     }
 }
 
@@ -69,7 +77,7 @@ fn train_attempt(
     test: &TestSets,
     attempt: usize,
 ) -> Result<Attempt> {
-    tch::manual_seed((cfg.seed * 1000 + attempt as u64) as i64);
+    tch::manual_seed(cfg.seed.wrapping_mul(1000).wrapping_add(attempt as u64) as i64);
     let vs = nn::VarStore::new(ctx.device);
     let mut rules = RuleModule::from_task(&ctx.task, &(vs.root() / "rules"), ctx.device)?;
     rules.semantics = cfg.semantics;
@@ -88,7 +96,7 @@ fn train_attempt(
         points: vec![],
     };
     let train_cfg = TrainConfig {
-        seed: cfg.dilp.seed + 7919 * attempt as u64,
+        seed: (cfg.dilp.seed).wrapping_add(7919u64.wrapping_mul(attempt as u64)),
         ..cfg.dilp.clone()
     };
     train_pairs(

@@ -22,6 +22,9 @@ impl PairModel for Mlp {
                 .sum_dim_intlist([1i64].as_slice(), false, tch::Kind::Float)
         })
     }
+    fn f_prob(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
+        self.f_prob_pair(left, right)
+    }
 }
 
 /// The trained MLP baseline's figures.

@@ -74,7 +74,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let (digit_acc, digit_rev, digit_matched, digit_confusion) =
         digits::digit_accuracy(&perception, &ctx.mnist)?;
     // The read-out's clauses that change no prediction on any digit tuple are not reported.
-    let learned = drop_idle_clauses(&rules.task, &rules.read_out().rules());
+    let learned = drop_idle_clauses(&rules.task, &rules.f_read_out()?.rules());
     let program = program_text(&rules.task.vocab, &learned);
     let check = check_program(&rules.task, &learned);
     let engine_pairs_correct = check
