@@ -70,6 +70,8 @@ pub struct TasksArgs {
     /// Training loss [default: bce].
     #[arg(long, value_parser = Loss::parser())]
     pub loss: Option<Loss>,
+    #[command(flatten)]
+    pub minima: super::args::MinimaArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -22,6 +22,11 @@ pub trait Trainer {
     fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig);
     /// Mean mini-batch loss of the last step over the seeds still training.
     fn last_loss(&self) -> f64;
+    /// The last step's mini-batch loss of each seed still training.
+    fn last_losses(&self) -> Vec<f64>;
+    /// Restarts the seed at position `pos` from weights `init` and fresh optimiser moments;
+    /// `id` names its stream of logit noise from now on.
+    fn restart(&mut self, pos: usize, init: &SeedWeights, id: u64, cfg: &LearnConfig);
     /// The current weights of each seed still training.
     fn weights(&self) -> Vec<SeedWeights>;
     /// `(max training error, validation MSE)` per seed still training; the MSE may be left

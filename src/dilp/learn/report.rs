@@ -39,9 +39,16 @@ pub struct SeedResult {
     pub success: bool,
     /// Steps trained before it converged (or all of them).
     pub steps_trained: usize,
+    /// Times it was restarted for stalling (`restart_window`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts: usize,
     /// Its crisp program and the engine's verdict on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crisp: Option<CrispCheck>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl SeedResult {
@@ -133,6 +140,7 @@ fn seed_results(
             validation_mse: mses[s],
             success: mses[s] < cfg.success_mse,
             steps_trained: run.trained[s],
+            restarts: run.restarts[s],
             crisp: crisp.get(s).cloned(),
         })
         .collect()

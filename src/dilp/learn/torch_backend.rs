@@ -6,8 +6,10 @@ use super::config::{LearnConfig, Optimizer};
 use crate::dilp::compile::{CompiledTask, CompiledWorld};
 use crate::dilp::infer::{infer, InferOptions};
 use crate::dilp::memory;
+use crate::dilp::perturb::draws;
 use crate::dilp::weights::{RuleWeights, SeedWeights};
 use crate::dilp::Loss;
+use crate::dilp::StepSettings;
 use crate::ilp::{ClauseSet, Task};
 use tch::{Device, Kind, Tensor};
 
@@ -166,6 +168,8 @@ pub struct TorchBackend {
     state: OptState,
     /// The last step's loss per seed, left on the device until asked for.
     last: Option<Tensor>,
+    /// Each row's seed number, which names its stream of logit noise.
+    ids: Vec<u64>,
 }
 
 impl TorchBackend {
@@ -188,7 +192,36 @@ impl TorchBackend {
             },
             device,
             last: None,
+            ids: Vec::new(),
         }
+    }
+
+    /// The pair distributions a training step uses: the softmax of the weights, with the
+    /// logit noise and temperature of `cfg` at the coming step (as the CPU kernel draws them).
+    fn training_probs(&self, cfg: &LearnConfig) -> Vec<Tensor> {
+        let perturb = StepSettings::from(cfg).perturb;
+        if !perturb.is_active() {
+            return self.weights.probs();
+        }
+        let t = self.state.t + 1;
+        let (sigma, tau) = perturb.at(t);
+        let tensors = self.weights.tensors.iter().enumerate().map(|(p, w)| {
+            if sigma == 0.0 {
+                return w / f64::from(tau);
+            }
+            let len = w.numel() / self.ids.len().max(1);
+            let noise: Vec<f32> = (self.ids.iter())
+                .flat_map(|&id| draws(perturb.kind, id, t, p, len))
+                .collect();
+            let noise = Tensor::from_slice(&noise)
+                .view(w.size().as_slice())
+                .to_device(self.device);
+            (w + noise * f64::from(sigma)) / f64::from(tau)
+        });
+        RuleWeights {
+            tensors: tensors.collect(),
+        }
+        .probs()
     }
 
     /// The current weights, detached.
@@ -234,6 +267,7 @@ impl Trainer for TorchBackend {
                 .collect(),
         };
         self.state = OptState::new(&self.weights, cfg.optimizer);
+        self.ids = (cfg.seed..).take(init.len()).collect();
     }
 
     fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig) {
@@ -251,7 +285,7 @@ impl Trainer for TorchBackend {
                 world.labels.index_select(0, &pick),
             )
         };
-        let probs = self.weights.probs();
+        let probs = self.training_probs(cfg);
         let a = infer(world, &world.init, &probs, world.steps, &self.opts);
         let per_seed = per_example_loss(cfg.loss)(&a.index_select(1, &ids), &labels).mean_dim(
             [1i64].as_slice(),
@@ -267,6 +301,33 @@ impl Trainer for TorchBackend {
         self.last.as_ref().map_or(f64::NAN, |t| {
             f64::try_from(t.mean(Kind::Float)).unwrap_or(f64::NAN)
         })
+    }
+
+    fn last_losses(&self) -> Vec<f64> {
+        self.last.as_ref().map_or_else(Vec::new, to_f64s)
+    }
+
+    fn restart(&mut self, pos: usize, init: &SeedWeights, id: u64, cfg: &LearnConfig) {
+        let row = RuleWeights::from_rows(std::slice::from_ref(init), &self.shapes, self.device);
+        let moment = match cfg.optimizer {
+            Optimizer::Rmsprop => 1.0,
+            Optimizer::Adam => 0.0,
+        };
+        let pos = pos as i64;
+        tch::no_grad(|| {
+            for (i, (w, r)) in self
+                .weights
+                .tensors
+                .iter_mut()
+                .zip(&row.tensors)
+                .enumerate()
+            {
+                w.narrow(0, pos, 1).copy_(r);
+                let _ = self.state.first[i].narrow(0, pos, 1).fill_(0.0);
+                let _ = self.state.second[i].narrow(0, pos, 1).fill_(moment);
+            }
+        });
+        self.ids[pos as usize] = id;
     }
 
     fn weights(&self) -> Vec<SeedWeights> {
@@ -287,6 +348,7 @@ impl Trainer for TorchBackend {
         let idx = Tensor::from_slice(&idx).to_device(self.device);
         self.weights = self.weights.select(&idx);
         self.state = self.state.select(&idx);
+        self.ids = keep.iter().map(|&i| self.ids[i]).collect();
     }
 
     fn evaluate(&mut self, finals: &[SeedWeights], cfg: &LearnConfig) -> (Vec<f64>, Vec<f64>) {
