@@ -191,6 +191,34 @@ mod tests {
     }
 
     #[test]
+    fn the_local_minima_candidates_are_off_unless_given() {
+        let c = learn_config(&[]);
+        assert!(c.logit_noise == 0.0 && c.temperature == 1.0 && c.restart_window == 0);
+        let c = learn_config(&[
+            "--logit-noise",
+            "0.5",
+            "--logit-noise-kind",
+            "gumbel",
+            "--temperature",
+            "2",
+            "--restart-window",
+            "300",
+            "--restart-margin",
+            "0.1",
+        ]);
+        assert_eq!((c.logit_noise, c.temperature), (0.5, 2.0));
+        assert_eq!(c.noise_kind, dilp::dilp::NoiseKind::Gumbel);
+        assert_eq!((c.restart_window, c.restart_margin), (300, 0.1));
+        match parse(&["bench", "tasks", "--paper", "--restart-window", "500"]) {
+            Command::Bench {
+                which: crate::cli::BenchCommand::Tasks(a),
+            } => assert_eq!(bench_tasks(&a, MemoryBudget::default()).restart_window, 500),
+            c => panic!("{c:?}"),
+        }
+        assert!(Cli::try_parse_from(["dilp", "learn", "t.toml", "--temperature", "0"]).is_err());
+    }
+
+    #[test]
     fn comma_lists_are_split_and_trimmed() {
         match parse(&["bench", "noise", "--rho", "0.1, 0.25", "--only", "a,b"]) {
             Command::Bench {

@@ -112,7 +112,7 @@ impl Stalls {
         for (&s, l) in active.iter().zip(trainer.last_losses()) {
             self.window_sum[s] += l;
         }
-        if (step + 1) % window != 0 {
+        if !(step + 1).is_multiple_of(window) {
             return;
         }
         let late = 4 * (cfg.steps - step - 1) < cfg.steps;
