@@ -4,7 +4,8 @@
 
 use super::bench_args::BenchCommand;
 use super::choice::{
-    Amalgamation, Backend, Choice as _, EarlyStop, Engine, Loss, Optimizer, Select, TNorm,
+    Amalgamation, Backend, Choice as _, EarlyStop, Engine, Loss, NoiseKind, Optimizer, Select,
+    TNorm,
 };
 #[cfg(feature = "torch")]
 use super::mnist_args::MnistCommand;
@@ -142,10 +143,34 @@ pub struct LearnArgs {
     /// Flip this proportion of the training labels first (seeded by --seed).
     #[arg(long, value_parser = values::proportion)]
     pub noise: Option<f64>,
+    #[command(flatten)]
+    pub minima: MinimaArgs,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
     /// Folder for the resolved config and report (default: experiments/results/learn-<task>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Candidates against local minima (issue 16), shared by `learn` and `bench tasks`; all off
+/// unless given.
+#[derive(Args, Debug, Clone, Default)]
+pub struct MinimaArgs {
+    /// Scale of the noise on the clause-pair logits at the first step, annealed linearly to 0
+    /// [default: 0, none].
+    #[arg(long, value_parser = values::non_negative)]
+    pub logit_noise: Option<f64>,
+    /// Distribution of the logit noise [default: gaussian].
+    #[arg(long, value_parser = NoiseKind::parser())]
+    pub logit_noise_kind: Option<NoiseKind>,
+    /// Softmax temperature at the first step, annealed linearly to 1 [default: 1, none].
+    #[arg(long, value_parser = values::positive)]
+    pub temperature: Option<f64>,
+    /// Restart a seed whose mean loss over this many steps has stalled [default: 0, never].
+    #[arg(long)]
+    pub restart_window: Option<usize>,
+    /// Relative fall in the window's loss that counts as progress [default: 0.05].
+    #[arg(long, value_parser = values::non_negative)]
+    pub restart_margin: Option<f64>,
 }

@@ -74,6 +74,8 @@ pub struct TasksArgs {
     /// `<out>/parts`) and train only the rest [default: start afresh].
     #[arg(long)]
     pub resume: bool,
+    #[command(flatten)]
+    pub minima: super::args::MinimaArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -170,6 +170,16 @@ pub enum Select {
 }
 choice!(Select, "selection");
 
+/// `--logit-noise-kind`: the distribution of the noise on the clause-pair logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoiseKind {
+    /// Standard normal.
+    Gaussian,
+    /// Standard Gumbel (HRI's choice).
+    Gumbel,
+}
+choice!(NoiseKind, "noise kind");
+
 /// `--vision`: how the conv-net takes part in training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Vision {
@@ -249,6 +259,15 @@ mod learner {
             match l {
                 Loss::Bce => Self::Bce,
                 Loss::Mae => Self::Mae,
+            }
+        }
+    }
+
+    impl From<NoiseKind> for dilp::dilp::NoiseKind {
+        fn from(n: NoiseKind) -> Self {
+            match n {
+                NoiseKind::Gaussian => Self::Gaussian,
+                NoiseKind::Gumbel => Self::Gumbel,
             }
         }
     }

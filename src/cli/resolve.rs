@@ -9,7 +9,7 @@
 //! Ranges were checked by clap already ([`super::values`]), so resolution cannot fail here.
 //! `mnist` settings, which also come from a `--config` file, resolve in [`super::resolve_mnist`].
 
-use super::args::LearnArgs;
+use super::args::{LearnArgs, MinimaArgs};
 use super::bench_args::{MemoryArgs, NoiseArgs, TasksArgs};
 use dilp::dilp::{LearnConfig, Selection};
 use dilp::experiment::learn_cmd::LearnOptions;
@@ -49,7 +49,7 @@ pub fn learn(a: LearnArgs, budget: MemoryBudget) -> LearnOptions {
         amalgamation: a.amalgamation.map_or(d.amalgamation, Into::into),
         optimizer: a.optimizer.map_or(d.optimizer, Into::into),
         memory_limit_mib: limit_mib(budget),
-        ..d
+        ..minima(&a.minima, d)
     };
     LearnOptions {
         task: a.task,
@@ -90,7 +90,19 @@ pub fn bench_tasks(a: &TasksArgs, budget: MemoryBudget) -> LearnConfig {
         task_init_std: defaults.task_init_std && !a.paper,
         task_lr: !a.paper,
         task_batch_size: !a.paper,
-        ..defaults
+        ..minima(&a.minima, defaults)
+    }
+}
+
+/// `base` with the local-minima candidates that were given.
+fn minima(a: &MinimaArgs, base: LearnConfig) -> LearnConfig {
+    LearnConfig {
+        logit_noise: a.logit_noise.unwrap_or(base.logit_noise),
+        noise_kind: a.logit_noise_kind.map_or(base.noise_kind, Into::into),
+        temperature: a.temperature.unwrap_or(base.temperature),
+        restart_window: a.restart_window.unwrap_or(base.restart_window),
+        restart_margin: a.restart_margin.unwrap_or(base.restart_margin),
+        ..base
     }
 }
 
@@ -176,6 +188,34 @@ mod tests {
         let c = tasks(&["--init-std", "0.5"]);
         assert!(c.task_lr && !c.task_init_std && c.init_std == 0.5);
         assert_eq!(c.select, Selection::Crisp);
+    }
+
+    #[test]
+    fn the_local_minima_candidates_are_off_unless_given() {
+        let c = learn_config(&[]);
+        assert!(c.logit_noise == 0.0 && c.temperature == 1.0 && c.restart_window == 0);
+        let c = learn_config(&[
+            "--logit-noise",
+            "0.5",
+            "--logit-noise-kind",
+            "gumbel",
+            "--temperature",
+            "2",
+            "--restart-window",
+            "300",
+            "--restart-margin",
+            "0.1",
+        ]);
+        assert_eq!((c.logit_noise, c.temperature), (0.5, 2.0));
+        assert_eq!(c.noise_kind, dilp::dilp::NoiseKind::Gumbel);
+        assert_eq!((c.restart_window, c.restart_margin), (300, 0.1));
+        match parse(&["bench", "tasks", "--paper", "--restart-window", "500"]) {
+            Command::Bench {
+                which: crate::cli::BenchCommand::Tasks(a),
+            } => assert_eq!(bench_tasks(&a, MemoryBudget::default()).restart_window, 500),
+            c => panic!("{c:?}"),
+        }
+        assert!(Cli::try_parse_from(["dilp", "learn", "t.toml", "--temperature", "0"]).is_err());
     }
 
     #[test]

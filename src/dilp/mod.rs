@@ -22,6 +22,7 @@ pub mod learn;
 pub mod memory;
 pub mod native;
 pub mod optim;
+pub mod perturb;
 pub mod readout;
 #[cfg(feature = "torch")]
 pub mod reference;
@@ -38,6 +39,7 @@ pub use grid::TemplateGrid;
 pub use infer::{infer, InferOptions};
 pub use learn::{learn, Backend, LearnConfig, LearnObserver, LearnReport, Progress};
 pub use optim::{Loss, Optimizer, StepSettings};
+pub use perturb::{NoiseKind, Perturb};
 pub use select::Selection;
 
 #[cfg(feature = "torch")]

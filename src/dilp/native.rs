@@ -119,6 +119,18 @@ impl NativeTrainer {
             .collect()
     }
 
+    /// Replaces the seed at position `pos` by `slot` (a restart), in place.
+    pub fn replace(&mut self, pos: usize, slot: &SeedSlot) {
+        let mut base = 0;
+        for g in &mut self.groups {
+            if pos < base + g.lanes {
+                return g.replace(pos - base, slot);
+            }
+            base += g.lanes;
+        }
+        panic!("no seed at position {pos}");
+    }
+
     /// Keeps the seeds whose positions are in `keep` (in order), regrouped.
     pub fn retain(&mut self, keep: &[usize]) {
         let mut old: Vec<Option<SeedSlot>> = self

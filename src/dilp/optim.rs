@@ -1,8 +1,9 @@
 //! What the training kernels need to know about a run, and nothing else: the loss, the
-//! optimiser and its learning rate, and the amalgamation. A leaf module: [`super::learn`]
+//! optimiser and its learning rate, the amalgamation, and the perturbation schedule. A leaf module: [`super::learn`]
 //! builds [`StepSettings`] from its config, and the kernels never see the config itself.
 
 use super::lane::Lane;
+use super::perturb::Perturb;
 use super::Amalgamation;
 use serde::{Deserialize, Serialize};
 
@@ -125,4 +126,6 @@ pub struct StepSettings {
     pub loss: Loss,
     pub optimizer: Optimizer,
     pub lr: f32,
+    /// Noise and temperature on the pair softmax while training (default: none).
+    pub perturb: Perturb,
 }

@@ -6,6 +6,7 @@
 use super::kernel::{backward, forward, SparseWorld, Tape};
 use super::lane::Lane;
 use super::optim::{Loss, Optimizer, StepSettings};
+use super::perturb::{draws, Perturb};
 use super::Amalgamation;
 use wide::f32x8;
 
@@ -13,6 +14,8 @@ use wide::f32x8;
 #[derive(Debug, Clone)]
 pub struct Seeds<V> {
     pub lanes: usize,
+    /// Each seed's number, which names its stream of logit noise.
+    ids: Vec<u64>,
     /// Per predicate, the `k1 × k2` weights, lane `l` being seed `l`'s.
     pub weights: Vec<Vec<V>>,
     probs: Vec<Vec<V>>,
@@ -47,7 +50,13 @@ impl SeedSlot {
         let init = optimizer.second_moment_init();
         let second = weights.iter().map(|w| vec![init; w.len()]).collect();
         let first = weights.iter().map(|w| vec![0f32; w.len()]).collect();
-        Seeds::with_moments(1, weights, first, second)
+        Seeds::with_moments(vec![0], weights, first, second)
+    }
+
+    /// This seed, numbered `id` (default 0): its logit noise is drawn from that number.
+    pub fn with_id(mut self, id: u64) -> Self {
+        self.ids = vec![id];
+        self
     }
 
     /// The gradient left by the last [`Seeds::gradient`], per predicate.
@@ -85,14 +94,15 @@ fn lane_of<V: Lane>(field: &[Vec<V>], l: usize) -> Vec<Vec<f32>> {
 
 impl<V: Lane> Seeds<V> {
     fn with_moments(
-        lanes: usize,
+        ids: Vec<u64>,
         weights: Vec<Vec<V>>,
         first: Vec<Vec<V>>,
         second: Vec<Vec<V>>,
     ) -> Self {
         let zeros: Vec<Vec<V>> = weights.iter().map(|w| vec![V::ZERO; w.len()]).collect();
         Seeds {
-            lanes,
+            lanes: ids.len(),
+            ids,
             probs: zeros.clone(),
             grads: zeros,
             first,
@@ -121,7 +131,7 @@ impl<V: Lane> Seeds<V> {
                 .collect()
         };
         Seeds::with_moments(
-            seeds.len(),
+            seeds.iter().map(|s| s.ids[0]).collect(),
             field(|s| &s.weights),
             field(|s| &s.first),
             field(|s| &s.second),
@@ -136,7 +146,24 @@ impl<V: Lane> Seeds<V> {
     /// Lane `l`'s seed as a slot.
     pub fn slot(&self, l: usize) -> SeedSlot {
         let get = |f: &Vec<Vec<V>>| lane_of(f, l);
-        Seeds::with_moments(1, get(&self.weights), get(&self.first), get(&self.second))
+        let ids = vec![self.ids[l]];
+        Seeds::with_moments(ids, get(&self.weights), get(&self.first), get(&self.second))
+    }
+
+    /// Replaces lane `l`'s seed (weights, moments, number) by `slot`: a restart.
+    pub fn replace(&mut self, l: usize, slot: &SeedSlot) {
+        let set = |field: &mut Vec<Vec<V>>, from: &Vec<Vec<f32>>| {
+            for (v, x) in field.iter_mut().zip(from) {
+                for (v, &x) in v.iter_mut().zip(x) {
+                    let old = *v;
+                    *v = V::from_fn(|k| if k == l { x } else { old.lane(k) });
+                }
+            }
+        };
+        set(&mut self.weights, &slot.weights);
+        set(&mut self.first, &slot.first);
+        set(&mut self.second, &slot.second);
+        self.ids[l] = slot.ids[0];
     }
 
     /// Lane `l`'s weights, per predicate.
@@ -144,15 +171,44 @@ impl<V: Lane> Seeds<V> {
         lane_of(&self.weights, l)
     }
 
-    fn softmax(&mut self) {
-        for (w, p) in self.weights.iter().zip(self.probs.iter_mut()) {
-            softmax(w, p);
+    /// The pair distributions from the weights, perturbed with noise scale `sigma` (of
+    /// `perturb.kind`, drawn per seed for step `t`) and divided by temperature `tau`.
+    fn softmax(&mut self, perturb: &Perturb, (sigma, tau): (f32, f32), t: i32) {
+        for (i, (w, p)) in self.weights.iter().zip(self.probs.iter_mut()).enumerate() {
+            if sigma == 0.0 && tau == 1.0 {
+                softmax(w, p);
+                continue;
+            }
+            let noise: Vec<Vec<f32>> = if sigma == 0.0 {
+                Vec::new()
+            } else {
+                let draw = |&id: &u64| draws(perturb.kind, id, t, i, w.len());
+                self.ids.iter().map(draw).collect()
+            };
+            let last = self.lanes - 1;
+            let (sigma, inv) = (V::splat(sigma), V::splat(1.0 / tau));
+            let z: Vec<V> = w
+                .iter()
+                .enumerate()
+                .map(|(j, &x)| {
+                    if noise.is_empty() {
+                        x * inv
+                    } else {
+                        (x + V::from_fn(|l| noise[l.min(last)][j]) * sigma) * inv
+                    }
+                })
+                .collect();
+            softmax(&z, p);
         }
     }
 
     /// A forward pass on `world` with the current weights.
     fn run(&mut self, world: &SparseWorld, amalg: Amalgamation) {
-        self.softmax();
+        self.softmax(&Perturb::default(), (0.0, 1.0), 0);
+        self.forward(world, amalg);
+    }
+
+    fn forward(&mut self, world: &SparseWorld, amalg: Amalgamation) {
         let probs: Vec<&[V]> = self.probs.iter().map(|p| p.as_slice()).collect();
         forward(world, &probs, amalg, &mut self.tape);
     }
@@ -173,7 +229,25 @@ impl<V: Lane> Seeds<V> {
         amalg: Amalgamation,
         objective: Loss,
     ) -> Vec<f64> {
-        self.run(world, amalg);
+        self.perturbed_gradient(world, pick, amalg, objective, (&Perturb::default(), 0))
+    }
+
+    /// [`Seeds::gradient`] through the softmax perturbed as `perturb` says at step `t`.
+    fn perturbed_gradient(
+        &mut self,
+        world: &SparseWorld,
+        pick: &[usize],
+        amalg: Amalgamation,
+        objective: Loss,
+        (perturb, t): (&Perturb, i32),
+    ) -> Vec<f64> {
+        let (sigma, tau) = if perturb.is_active() {
+            perturb.at(t)
+        } else {
+            (0.0, 1.0)
+        };
+        self.softmax(perturb, (sigma, tau), t);
+        self.forward(world, amalg);
         let last = self.tape.last(world);
         self.g_last.clear();
         self.g_last.resize(world.n, V::ZERO);
@@ -192,14 +266,16 @@ impl<V: Lane> Seeds<V> {
         let probs: Vec<&[V]> = self.probs.iter().map(|p| p.as_slice()).collect();
         let tape = &mut self.tape;
         backward(world, &probs, amalg, tape, &self.g_last, &mut self.grads);
-        // Softmax backward over each whole matrix: g_w = p ⊙ (g_p − ⟨p, g_p⟩).
+        // Softmax backward over each whole matrix: g_w = p ⊙ (g_p − ⟨p, g_p⟩) / τ (the noise
+        // is added to the weights, so it passes the gradient unchanged).
+        let inv = V::splat(1.0 / tau);
         for (g, p) in self.grads.iter_mut().zip(&self.probs) {
             let mut dot = V::ZERO;
             for (&g, &p) in g.iter().zip(p) {
                 dot += g * p;
             }
             for (g, &p) in g.iter_mut().zip(p) {
-                *g = p * (*g - dot);
+                *g = p * (*g - dot) * inv;
             }
         }
         loss.truncate(self.lanes);
@@ -216,7 +292,8 @@ impl<V: Lane> Seeds<V> {
         t: i32,
     ) -> Vec<f64> {
         let cfg = cfg.into();
-        let loss = self.gradient(world, pick, cfg.amalgamation, cfg.loss);
+        let perturb = (&cfg.perturb, t);
+        let loss = self.perturbed_gradient(world, pick, cfg.amalgamation, cfg.loss, perturb);
         for (i, w) in self.weights.iter_mut().enumerate() {
             let (g, m1, m2) = (&self.grads[i], &mut self.first[i], &mut self.second[i]);
             cfg.optimizer.update(cfg.lr, t, w, g, m1, m2);

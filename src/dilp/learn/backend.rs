@@ -23,6 +23,12 @@ pub trait Trainer {
     fn step(&mut self, world: usize, pick: &[usize], cfg: &LearnConfig) -> Result<()>;
     /// Mean mini-batch loss of the last step over the seeds still training.
     fn last_loss(&self) -> f64;
+    /// The last step's mini-batch loss of each seed still training.
+    fn last_losses(&self) -> Result<Vec<f64>>;
+    /// Restarts the seed at position `pos` from weights `init` and fresh optimiser moments;
+    /// `id` names its stream of logit noise from now on.
+    fn restart(&mut self, pos: usize, init: &SeedWeights, id: u64, cfg: &LearnConfig)
+        -> Result<()>;
     /// The current weights of each seed still training.
     fn weights(&self) -> Result<Vec<SeedWeights>>;
     /// `(max training error, validation MSE)` per seed still training; the MSE may be left

@@ -2,6 +2,7 @@
 //! overrides a task file may give, and the [`StepSettings`] the kernels take from it.
 
 pub use crate::dilp::optim::{Loss, Optimizer, StepSettings};
+pub use crate::dilp::perturb::{NoiseKind, Perturb};
 use crate::dilp::select::Selection;
 use crate::dilp::{Amalgamation, TNorm};
 use crate::ilp::Task;
@@ -117,6 +118,23 @@ pub struct LearnConfig {
     pub select: Selection,
     /// Training loss (default `bce`, the paper's; `mae` tolerates mislabelled examples).
     pub loss: Loss,
+    /// Against local minima (issue 16), all off by default. Scale of the noise added to the
+    /// clause-pair logits at the first step, decaying linearly to 0 at the last (default 0:
+    /// none). Native backend only.
+    pub logit_noise: f64,
+    /// Distribution of that noise (default `gaussian`).
+    pub noise_kind: NoiseKind,
+    /// Softmax temperature over the clause pairs at the first step, annealed linearly to 1 at
+    /// the last (default 1: the paper's plain softmax). Above 1 the distribution starts flatter
+    /// (entropy annealing). Native backend only.
+    pub temperature: f64,
+    /// Restart stalled seeds: every `restart_window` steps a seed whose mean mini-batch loss
+    /// over the window has not fallen by `restart_margin` (relative) below its best earlier
+    /// window is re-initialised from a derived seed, within the same step budget (default 0:
+    /// never). See [`super::train`] for the exceptions.
+    pub restart_window: usize,
+    /// Relative improvement a window must make to count as progress (default 0.05).
+    pub restart_margin: f64,
 }
 
 impl Default for LearnConfig {
@@ -144,6 +162,11 @@ impl Default for LearnConfig {
             backend: Backend::Auto,
             select: Selection::Crisp,
             loss: Loss::Bce,
+            logit_noise: 0.0,
+            noise_kind: NoiseKind::Gaussian,
+            temperature: 1.0,
+            restart_window: 0,
+            restart_margin: 0.05,
         }
     }
 }
@@ -179,6 +202,12 @@ impl From<&LearnConfig> for StepSettings {
             loss: cfg.loss,
             optimizer: cfg.optimizer,
             lr: cfg.lr as f32,
+            perturb: Perturb {
+                noise: cfg.logit_noise as f32,
+                kind: cfg.noise_kind,
+                temperature: cfg.temperature as f32,
+                steps: cfg.steps,
+            },
         }
     }
 }

@@ -69,7 +69,7 @@ pub fn learn(
         .map(|s| seed_weights(&shapes, cfg.seed.wrapping_add(s as u64), cfg.init_std))
         .collect();
     trainer.start(&init, cfg)?;
-    let run = train::train(trainer.as_mut(), cfg, seeds, observer)?;
+    let run = train::train(trainer.as_mut(), cfg, (seeds, &shapes), observer)?;
     let outcome = trainer.evaluate(&run.finals, cfg)?;
     let facts = report::RunFacts {
         backend: trainer.name(),

@@ -42,10 +42,11 @@ impl NativeBackend {
         }
     }
 
+    /// Slots for `weights`, numbered from `cfg.seed`.
     fn slots(weights: &[SeedWeights], cfg: &LearnConfig) -> Vec<SeedSlot> {
-        weights
-            .iter()
-            .map(|w| SeedSlot::new(w.clone(), cfg.optimizer))
+        (cfg.seed..)
+            .zip(weights)
+            .map(|(id, w)| SeedSlot::new(w.clone(), cfg.optimizer).with_id(id))
             .collect()
     }
 }
@@ -99,6 +100,22 @@ impl Trainer for NativeBackend {
 
     fn last_loss(&self) -> f64 {
         self.last.iter().sum::<f64>() / self.last.len().max(1) as f64
+    }
+
+    fn last_losses(&self) -> Result<Vec<f64>> {
+        Ok(self.last.clone())
+    }
+
+    fn restart(
+        &mut self,
+        pos: usize,
+        init: &SeedWeights,
+        id: u64,
+        cfg: &LearnConfig,
+    ) -> Result<()> {
+        let slot = SeedSlot::new(init.clone(), cfg.optimizer).with_id(id);
+        self.trainer.replace(pos, &slot);
+        Ok(())
     }
 
     fn weights(&self) -> Result<Vec<SeedWeights>> {

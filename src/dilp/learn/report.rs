@@ -39,9 +39,25 @@ pub struct SeedResult {
     pub success: bool,
     /// Steps trained before it converged (or all of them).
     pub steps_trained: usize,
-    /// Its crisp program and the engine's verdict on it (absent under `select = loss`).
+    /// Times it was restarted for stalling (`restart_window`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts: usize,
+    /// Its crisp program and the engine's verdict on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crisp: Option<CrispCheck>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl SeedResult {
+    /// The crisp success criterion: its crisp program is exact on training and validation.
+    pub fn crisp_success(&self) -> bool {
+        self.crisp
+            .as_ref()
+            .is_some_and(|c| c.train_errors == 0 && c.validation_mse == 0.0)
+    }
 }
 
 /// The outcome of one learning run.
@@ -51,7 +67,12 @@ pub struct LearnReport {
     pub config: LearnConfig,
     pub seeds: Vec<SeedResult>,
     pub best_seed: u64,
+    /// Seeds meeting the paper's criterion (validation MSE below `success_mse`).
     pub seeds_solved: usize,
+    /// Seeds whose crisp program (see [`CrispCheck`]) makes no error on the training worlds
+    /// and none on the validation worlds, as the engine runs it.
+    #[serde(default)]
+    pub seeds_solved_crisp: usize,
     /// The best seed meets the validation criterion and its read-out program passes the
     /// engine check on every training and validation world.
     pub solved: bool,
@@ -119,6 +140,7 @@ fn seed_results(
             validation_mse: mses[s],
             success: mses[s] < cfg.success_mse,
             steps_trained: run.trained[s],
+            restarts: run.restarts[s],
             crisp: crisp.get(s).cloned(),
         })
         .collect()
@@ -149,13 +171,16 @@ pub fn report(
     facts: RunFacts,
 ) -> LearnReport {
     let probs: Vec<SeedWeights> = run.finals.iter().map(seed_probs).collect();
-    let crisp = if cfg.select == Selection::Crisp {
-        crisp_checks(task, clause_sets, &probs, cfg.threshold)
+    // Every seed's crisp program is checked whatever the selection, for the crisp success
+    // criterion; only crisp selection chooses by it.
+    let all_crisp = crisp_checks(task, clause_sets, &probs, cfg.threshold);
+    let crisp: &[CrispCheck] = if cfg.select == Selection::Crisp {
+        &all_crisp
     } else {
-        Vec::new()
+        &[]
     };
-    let best = choose(cfg.select, &losses, &crisp);
-    let seeds = seed_results(cfg, run, (&losses, &mses), &crisp);
+    let best = choose(cfg.select, &losses, crisp);
+    let seeds = seed_results(cfg, run, (&losses, &mses), &all_crisp);
     let read: ReadOut = read_out_seed(clause_sets, &probs[best], cfg.threshold);
     let rules = read.rules();
     let check = check_program(task, &rules);
@@ -178,10 +203,11 @@ pub fn report(
         config: cfg.clone(),
         best_seed: cfg.seed.wrapping_add(best as u64),
         seeds_solved: seeds.iter().filter(|s| s.success).count(),
+        seeds_solved_crisp: seeds.iter().filter(|s| s.crisp_success()).count(),
         solved: seeds[best].success && shown_passes,
         engine_check: shown_passes,
         program: program_text(&task.vocab, shown),
-        ties: ties(&crisp, best),
+        ties: ties(crisp, best),
         program_probs: read
             .clauses
             .iter()

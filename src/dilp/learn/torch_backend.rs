@@ -6,8 +6,10 @@ use super::config::{LearnConfig, Optimizer};
 use crate::dilp::compile::{CompiledTask, CompiledWorld};
 use crate::dilp::infer::{infer, InferOptions};
 use crate::dilp::memory;
+use crate::dilp::perturb::draws;
 use crate::dilp::weights::{to_vec, RuleWeights, SeedWeights};
 use crate::dilp::Loss;
+use crate::dilp::StepSettings;
 use crate::error::{shape, torch_err, Result};
 use crate::ilp::{ClauseSet, Task};
 use tch::{Device, Kind, TchError, Tensor};
@@ -240,6 +242,8 @@ pub struct TorchBackend {
     state: OptState,
     /// The last step's loss per seed, left on the device until asked for.
     last: Option<Tensor>,
+    /// Each row's seed number, which names its stream of logit noise.
+    ids: Vec<u64>,
 }
 
 impl TorchBackend {
@@ -267,6 +271,7 @@ impl TorchBackend {
             },
             device,
             last: None,
+            ids: Vec::new(),
         })
     }
 
@@ -283,6 +288,38 @@ impl TorchBackend {
             .map_err(torch_err(|| {
                 format!("copying {} indices to {:?}", ids.len(), self.device)
             }))
+    }
+
+    /// The pair distributions a training step uses: the softmax of the weights, with the
+    /// logit noise and temperature of `cfg` at the coming step (as the CPU kernel draws them).
+    fn training_probs(&self, cfg: &LearnConfig) -> Result<Vec<Tensor>> {
+        let perturb = StepSettings::from(cfg).perturb;
+        if !perturb.is_active() {
+            return self.weights.probs();
+        }
+        let t = self.state.t + 1;
+        let (sigma, tau) = perturb.at(t);
+        let mut tensors = Vec::with_capacity(self.weights.tensors.len());
+        for (p, w) in self.weights.tensors.iter().enumerate() {
+            let perturbed = || -> TchResult<Tensor> {
+                if sigma == 0.0 {
+                    return w.f_div_scalar(f64::from(tau));
+                }
+                let len = w.numel() / self.ids.len().max(1);
+                let noise: Vec<f32> = (self.ids.iter())
+                    .flat_map(|&id| draws(perturb.kind, id, t, p, len))
+                    .collect();
+                let noise = Tensor::f_from_slice(&noise)?
+                    .f_view(w.size().as_slice())?
+                    .f_to_device(self.device)?;
+                w.f_add(&noise.f_mul_scalar(f64::from(sigma))?)?
+                    .f_div_scalar(f64::from(tau))
+            };
+            let t =
+                perturbed().map_err(torch_err(|| format!("perturbing the logits {}", shape(w))))?;
+            tensors.push(t);
+        }
+        RuleWeights { tensors }.probs()
     }
 }
 
@@ -314,6 +351,7 @@ impl Trainer for TorchBackend {
     fn start(&mut self, init: &[SeedWeights], cfg: &LearnConfig) -> Result<()> {
         self.weights = RuleWeights::from_rows(init, &self.shapes, self.device)?.leaves()?;
         self.state = OptState::new(&self.weights, cfg.optimizer)?;
+        self.ids = (cfg.seed..).take(init.len()).collect();
         Ok(())
     }
 
@@ -329,7 +367,7 @@ impl Trainer for TorchBackend {
                 .and_then(|ids| Ok((ids, w.labels.f_index_select(0, &pick)?)));
             both.map_err(torch_err(|| format!("picking a batch of {}", shape(&pick))))?
         };
-        let probs = self.weights.probs()?;
+        let probs = self.training_probs(cfg)?;
         let a = infer(w, &w.init, &probs, w.steps, &self.opts)?;
         let per_example = per_example_loss(cfg.loss);
         let f = || -> TchResult<Tensor> {
@@ -363,6 +401,41 @@ impl Trainer for TorchBackend {
         })
     }
 
+    fn last_losses(&self) -> Result<Vec<f64>> {
+        self.last
+            .as_ref()
+            .map_or(Ok(Vec::new()), |t| to_f64s(t, "mini-batch losses"))
+    }
+
+    fn restart(
+        &mut self,
+        pos: usize,
+        init: &SeedWeights,
+        id: u64,
+        cfg: &LearnConfig,
+    ) -> Result<()> {
+        let row = RuleWeights::from_rows(std::slice::from_ref(init), &self.shapes, self.device)?;
+        let moment = match cfg.optimizer {
+            Optimizer::Rmsprop => 1.0,
+            Optimizer::Adam => 0.0,
+        };
+        let at = pos as i64;
+        let mut copy = || -> TchResult<()> {
+            tch::no_grad(|| {
+                let pairs = self.weights.tensors.iter_mut().zip(&row.tensors);
+                for (i, (w, r)) in pairs.enumerate() {
+                    w.f_narrow(0, at, 1)?.f_copy_(r)?;
+                    let _: Tensor = self.state.first[i].f_narrow(0, at, 1)?.f_fill_(0.0)?;
+                    let _: Tensor = self.state.second[i].f_narrow(0, at, 1)?.f_fill_(moment)?;
+                }
+                Ok(())
+            })
+        };
+        copy().map_err(torch_err(|| format!("restarting seed slot {pos}")))?;
+        self.ids[pos] = id;
+        Ok(())
+    }
+
     fn weights(&self) -> Result<Vec<SeedWeights>> {
         self.weights.rows()
     }
@@ -380,6 +453,7 @@ impl Trainer for TorchBackend {
         let idx = self.index(keep)?;
         self.weights = self.weights.select(&idx)?;
         self.state = self.state.select(&idx)?;
+        self.ids = keep.iter().map(|&i| self.ids[i]).collect();
         Ok(())
     }
 

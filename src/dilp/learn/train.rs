@@ -1,10 +1,18 @@
 //! The training loop: one world and one mini-batch of its examples per step, every seed still
-//! training on the same examples, and early stopping of the seeds that are done.
+//! training on the same examples, early stopping of the seeds that are done, and (on request)
+//! restarts of the seeds that stall.
+//!
+//! A stalled seed is one whose mean mini-batch loss over a window of `restart_window` steps is
+//! not `restart_margin` (relative) below its best earlier window. Two kinds never restart: a
+//! seed whose window loss is below [`FITTED`] (it fits the training data: it is converging, not
+//! stuck) and any seed in the last quarter of the run (a fresh start could not finish). A
+//! restarted seed takes weights from a seed number derived from its own ([`restart_id`]), so
+//! the run stays a function of its seed.
 
 use super::backend::Trainer;
 use super::config::{EarlyStop, LearnConfig};
 use super::report::{LearnObserver, Progress};
-use crate::dilp::weights::SeedWeights;
+use crate::dilp::weights::{seed_weights, SeedWeights};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use std::time::Instant;
@@ -15,6 +23,8 @@ pub struct Trained {
     pub finals: Vec<SeedWeights>,
     /// Steps each seed trained before it stopped (or all of them).
     pub trained: Vec<usize>,
+    /// Times each seed was restarted.
+    pub restarts: Vec<usize>,
     /// Seed-steps computed.
     pub seed_steps: usize,
     /// Steps the loop ran.
@@ -72,11 +82,64 @@ fn done(trainer: &mut dyn Trainer, cfg: &LearnConfig) -> Result<(Vec<usize>, Vec
     Ok((done, mse))
 }
 
-/// Trains `seeds` seeds (already started on `trainer`) for `cfg.steps` steps.
+/// Below this mean mini-batch loss over a window a seed never restarts.
+pub const FITTED: f64 = 0.01;
+
+/// The seed number of restart `r` (from 1) of seed `seed`: far from every seed a batch starts
+/// with, and different for every restart.
+pub fn restart_id(seed: u64, r: usize) -> u64 {
+    seed ^ (r as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(29)
+}
+
+/// Per-seed bookkeeping of the stall detector, by seed index.
+struct Stalls {
+    window_sum: Vec<f64>,
+    best: Vec<f64>,
+    restarts: Vec<usize>,
+}
+
+impl Stalls {
+    /// Adds the last step's losses, and at the end of a window restarts the seeds that stalled.
+    fn after_step(
+        &mut self,
+        trainer: &mut dyn Trainer,
+        active: &[usize],
+        step: usize,
+        cfg: &LearnConfig,
+        shapes: &[(usize, usize)],
+    ) -> Result<()> {
+        let window = cfg.restart_window;
+        for (&s, l) in active.iter().zip(trainer.last_losses()?) {
+            self.window_sum[s] += l;
+        }
+        if !(step + 1).is_multiple_of(window) {
+            return Ok(());
+        }
+        let late = 4 * (cfg.steps - step - 1) < cfg.steps;
+        for (pos, &s) in active.iter().enumerate() {
+            let mean = std::mem::take(&mut self.window_sum[s]) / window as f64;
+            let stalled = mean > self.best[s] * (1.0 - cfg.restart_margin);
+            if stalled && mean >= FITTED && !late {
+                self.restarts[s] += 1;
+                let id = restart_id(cfg.seed.wrapping_add(s as u64), self.restarts[s]);
+                trainer.restart(pos, &seed_weights(shapes, id, cfg.init_std), id, cfg)?;
+                self.best[s] = f64::INFINITY;
+            } else {
+                self.best[s] = self.best[s].min(mean);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Trains `seeds` seeds (already started on `trainer`) of weight matrices `shapes` for
+/// `cfg.steps` steps.
 pub fn train(
     trainer: &mut dyn Trainer,
     cfg: &LearnConfig,
-    seeds: usize,
+    (seeds, shapes): (usize, &[(usize, usize)]),
     observer: &mut dyn LearnObserver,
 ) -> Result<Trained> {
     let mut batch = Batch {
@@ -85,6 +148,11 @@ pub fn train(
         trained: vec![cfg.steps; seeds],
         converged: 0,
         solved: 0,
+    };
+    let mut stalls = Stalls {
+        window_sum: vec![0.0; seeds],
+        best: vec![f64::INFINITY; seeds],
+        restarts: vec![0; seeds],
     };
     let sizes = trainer.train_sizes();
     let mut rng = Rng::new(cfg.seed ^ 0xD11F);
@@ -102,6 +170,9 @@ pub fn train(
         };
         trainer.step(w, &pick, cfg)?;
         seed_steps += batch.active.len();
+        if cfg.restart_window > 0 {
+            stalls.after_step(trainer, &batch.active, step, cfg, shapes)?;
+        }
         steps_run = step + 1;
         let last = step + 1 == cfg.steps;
         let check = cfg.check_every > 0 && (step + 1) % cfg.check_every == 0;
@@ -136,6 +207,7 @@ pub fn train(
     Ok(Trained {
         finals,
         trained: batch.trained,
+        restarts: stalls.restarts,
         seed_steps,
         steps_run,
         seconds: start.elapsed().as_secs_f64(),
