@@ -5,8 +5,12 @@
 use dilp::neuro::predict::{labelled_probability, proof};
 use dilp::neuro::{load_neuro_task, ImageSemantics, NeuroTask, RuleModule};
 use dilp::vision::{PairSpec, PairSplit};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tch::{nn, Device, Kind, Tensor};
+
+/// LibTorch's random generator is global: the tests take turns, so a run's result does not
+/// depend on what another test draws meanwhile.
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn shipped(name: &str) -> NeuroTask {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,6 +21,7 @@ fn shipped(name: &str) -> NeuroTask {
 
 #[test]
 fn one_image_split_holds_out_digits_and_never_trains_on_them() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let t = shipped("even");
     let train: Vec<u8> = (0..2000).map(|i| (i * 7 % 10) as u8).collect();
     let test: Vec<u8> = (0..500).map(|i| (i * 3 % 10) as u8).collect();
@@ -86,6 +91,7 @@ labelling = "target :- image(X), zero(Z), succ(Z,X)."
 
 #[test]
 fn one_image_module_learns_symbolically_and_reads_one_distribution() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::set_num_threads(1);
     let t = dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap();
     let held_out = [3usize, 8];
@@ -125,6 +131,7 @@ fn one_image_module_learns_symbolically_and_reads_one_distribution() {
 
 #[test]
 fn the_proof_lists_the_ground_instances_that_derive_the_target() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let t = dilp::neuro::taskfile::less_than().unwrap();
     let program = t
         .task
@@ -161,6 +168,7 @@ fn the_proof_lists_the_ground_instances_that_derive_the_target() {
 /// on 10 digit tuples, the engine check over all 10.
 #[test]
 fn a_one_image_run_goes_end_to_end() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
     use dilp::experiment::mnist::{run_one, Context, MnistRunConfig};
     use dilp::train::TrainConfig;
     use dilp::vision::{ConvNet, ConvNetConfig, Mnist};
@@ -207,5 +215,95 @@ fn a_one_image_run_goes_end_to_end() {
         assert!((0.0..=1.0).contains(&a), "{r:?}");
     }
     assert!(out.join("metrics.json").exists() && out.join("program.dl").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A sweep keeps each finished run in `parts/`: with one run's record gone (a sweep killed
+/// during it), `resume` keeps the other record untouched, reruns only the missing run, and the
+/// finished sweep reports what an uninterrupted one did (timings aside).
+#[test]
+fn an_interrupted_sweep_resumes_its_missing_runs_only() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    use dilp::experiment::mnist::{Context, MnistRunConfig};
+    use dilp::experiment::mnist_sweep::{sweep_with, SweepOptions};
+    use dilp::train::TrainConfig;
+    use dilp::vision::{ConvNet, ConvNetConfig, Mnist};
+    tch::set_num_threads(1);
+    let context = || {
+        tch::manual_seed(0);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
+        let data = Mnist::load(dir).unwrap().subset(500, 300).unwrap();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = ConvNetConfig {
+            conv1: 4,
+            conv2: 8,
+            hidden: 16,
+            dropout: 0.0,
+        };
+        let net = ConvNet::new(&vs.root(), &cfg).unwrap();
+        let mut ctx = Context::from_parts(data, vs, net, None, Device::Cpu);
+        ctx.set_task(dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap());
+        ctx
+    };
+    let small = TrainConfig {
+        steps: 20,
+        batch_size: 16,
+        eval_every: 10,
+        eval_pairs: 50,
+        ..Default::default()
+    };
+    let out = std::env::temp_dir().join(format!("dilp-sweep-resume-{}", std::process::id()));
+    let opts = |resume| SweepOptions {
+        held_out: vec![0.3],
+        runs: 2,
+        base: MnistRunConfig {
+            pairs: 200,
+            test_pairs: 100,
+            dilp: small.clone(),
+            mlp: small.clone(),
+            restarts: 0,
+            ..Default::default()
+        },
+        device: Device::Cpu,
+        out: out.clone(),
+        data_dir: PathBuf::new(),
+        model_dir: PathBuf::new(),
+        resume,
+    };
+    let now = std::time::Instant::now;
+    sweep_with(&mut context(), &opts(false), now()).unwrap();
+    let reports = |dir: &Path| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(dir.join("sweep.json")).unwrap();
+        let mut v: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        for r in &mut v {
+            let r = r.as_object_mut().unwrap();
+            r.retain(|k, _| !k.ends_with("seconds"));
+        }
+        v
+    };
+    let whole = reports(&out);
+    let (kept, lost) = (
+        out.join("parts/h0.3-run0.json"),
+        out.join("parts/h0.3-run1.json"),
+    );
+    let kept_before = (
+        std::fs::read(&kept).unwrap(),
+        kept.metadata().unwrap().modified().unwrap(),
+    );
+    std::fs::remove_file(&lost).unwrap();
+    std::fs::remove_file(out.join("sweep.json")).unwrap();
+    let summary = sweep_with(&mut context(), &opts(true), now()).unwrap();
+    assert!(summary.contains("run 0 (resumed)"), "{summary}");
+    assert!(!summary.contains("run 1 (resumed)"), "{summary}");
+    let kept_after = (
+        std::fs::read(&kept).unwrap(),
+        kept.metadata().unwrap().modified().unwrap(),
+    );
+    assert!(
+        kept_before == kept_after,
+        "the finished run's record was rewritten"
+    );
+    assert!(lost.exists());
+    assert_eq!(reports(&out), whole);
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -165,4 +165,8 @@ pub struct MnistSweepArgs {
     /// Output folder.
     #[arg(long, default_value = "experiments/results/mnist")]
     pub out: PathBuf,
+    /// Keep the runs an interrupted sweep with the same settings finished (saved in
+    /// `<out>/parts`) and train only the rest [default: start afresh].
+    #[arg(long)]
+    pub resume: bool,
 }

@@ -120,6 +120,7 @@ pub fn sweep(a: &MnistSweepArgs) -> Result<SweepOptions> {
         out: a.out.clone(),
         data_dir: PathBuf::from(DATA_DIR),
         model_dir: PathBuf::from(MODEL_DIR),
+        resume: a.resume,
     })
 }
 

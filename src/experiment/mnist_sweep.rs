@@ -3,6 +3,7 @@
 //! Figure 7 plots (mean held-out accuracy, and runs reaching 96%, against the proportion).
 
 use super::mnist::{prepare, run_one, Context, MnistRunConfig, MnistRunReport};
+use super::parts::{fingerprint_bytes, Parts};
 use crate::error::{Error, Result};
 use crate::neuro::NeuroTask;
 use crate::neuro::VisionMode;
@@ -25,6 +26,9 @@ pub struct SweepOptions {
     pub out: PathBuf,
     pub data_dir: PathBuf,
     pub model_dir: PathBuf,
+    /// Keep the runs an interrupted sweep with the same settings finished (saved in
+    /// `<out>/parts`) and train only the rest (default `false`: start afresh).
+    pub resume: bool,
 }
 
 /// One row of `sweep.csv`: one run of the sweep (the fields of [`MnistRunReport`] a table
@@ -233,6 +237,11 @@ pub fn sweep_task(opts: &SweepOptions, task: NeuroTask) -> Result<String> {
     let t0 = Instant::now();
     let mut ctx: Context = prepare(&opts.data_dir, &opts.model_dir, opts.device, false)?;
     ctx.set_task(task);
+    sweep_with(&mut ctx, opts, t0)
+}
+
+/// The sweep on a prepared context (its data, conv-net and task), `t0` when preparation began.
+pub fn sweep_with(ctx: &mut Context, opts: &SweepOptions, t0: Instant) -> Result<String> {
     let t_prep = t0.elapsed().as_secs_f64();
     let mut summary = format!(
         "phase: data + conv-net {:.1} s (conv-net MNIST test accuracy {})\n",
@@ -241,6 +250,14 @@ pub fn sweep_task(opts: &SweepOptions, task: NeuroTask) -> Result<String> {
             .map_or("unknown".into(), |a| format!("{:.2}%", 100.0 * a))
     );
     eprint!("{summary}");
+    // Each finished run is saved as a unit, so a killed sweep resumes where it stopped.
+    let settings = serde_json::json!({
+        "experiment": "mnist sweep",
+        "base": opts.base,
+        "device": format!("{:?}", opts.device),
+    });
+    let parts = Parts::open(&opts.out, &settings, opts.resume)?;
+    let print = fingerprint_bytes(ctx.task.symbolic_text.as_bytes());
     let mut reports = Vec::new();
     for &h in &opts.held_out {
         for run in 0..opts.runs {
@@ -249,10 +266,17 @@ pub fn sweep_task(opts: &SweepOptions, task: NeuroTask) -> Result<String> {
                 seed: opts.base.seed.wrapping_add(run as u64),
                 ..opts.base.clone()
             };
-            let dir = opts.out.join(format!("h{h}-run{run}"));
-            let r = run_one(&mut ctx, &cfg, &dir)?;
+            let key = format!("h{h}-run{run}");
+            let (r, resumed) = match parts.get::<MnistRunReport>(&key, &print)? {
+                Some(r) => (r, " (resumed)"),
+                None => {
+                    let r = run_one(ctx, &cfg, &opts.out.join(&key))?;
+                    parts.put(&key, &print, &r)?;
+                    (r, "")
+                }
+            };
             let line = format!(
-                "phase: h={h} run {run}: ∂ILP {:.1} s, {} attempt(s) (seen {:.3}, held-out {:.3}), MLP {:.1} s (seen {:.3}, held-out {:.3})\n",
+                "phase: h={h} run {run}{resumed}: ∂ILP {:.1} s, {} attempt(s) (seen {:.3}, held-out {:.3}), MLP {:.1} s (seen {:.3}, held-out {:.3})\n",
                 r.dilp_seconds, r.dilp_attempts, r.dilp_seen_acc, r.dilp_heldout_acc, r.mlp_seconds, r.mlp_seen_acc, r.mlp_heldout_acc
             );
             eprint!("{line}");

@@ -145,12 +145,17 @@ impl Parts {
 /// builds, which the standard library's hasher does not promise.
 pub fn fingerprint(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(fingerprint_bytes(&bytes))
+}
+
+/// [`fingerprint`] of bytes already read (a task's text, say).
+pub fn fingerprint_bytes(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    Ok(format!("{h:016x}"))
+    format!("{h:016x}")
 }
 
 /// The settings of `config` that decide a unit's result: all of it but the memory budget,

@@ -113,9 +113,13 @@ pub struct MnistRunReport {
     pub held_out: f64,
     pub seed: u64,
     pub vision: VisionMode,
+    #[serde(deserialize_with = "crate::experiment::parts::f64_or_nan")]
     pub dilp_seen_acc: f64,
+    #[serde(deserialize_with = "crate::experiment::parts::f64_or_nan")]
     pub dilp_heldout_acc: f64,
+    #[serde(deserialize_with = "crate::experiment::parts::f64_or_nan")]
     pub mlp_seen_acc: f64,
+    #[serde(deserialize_with = "crate::experiment::parts::f64_or_nan")]
     pub mlp_heldout_acc: f64,
     pub program: String,
     /// Digit tuples (of `tuples`) on which the engine's model of the program gives the right

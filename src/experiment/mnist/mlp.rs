@@ -43,6 +43,8 @@ pub(super) fn train_mlp(
     test: &TestSets,
     out: &Path,
 ) -> Result<MlpDone> {
+    // Seeded from the run alone, so the baseline does not depend on what ran before it.
+    tch::manual_seed(cfg.seed.wrapping_mul(1000).wrapping_add(999) as i64);
     let mvs = nn::VarStore::new(ctx.device);
     let mlp = Mlp::for_images(&(mvs.root() / "mlp"), &cfg.mlp_net, ctx.task.arity())?;
     let mperc = ctx.perception(cfg.vision, &(mvs.root().set_group(1) / "convnet"))?;
