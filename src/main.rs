@@ -42,7 +42,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Learn(a) => dilp::experiment::learn_cmd::run(&cli::resolve::learn(a, budget))?,
         Command::Bench { which } => bench(which, budget)?,
         #[cfg(feature = "torch")]
-        Command::Mnist { which } => mnist::run(which)?,
+        Command::Mnist { which } => mnist::run(which, budget)?,
     }
     Ok(())
 }
@@ -163,20 +163,25 @@ mod mnist {
     use crate::cli::resolve_mnist::{self, DATA_DIR, MODEL_DIR};
     use anyhow::Result;
     use dilp::experiment::{mnist, mnist_sweep};
+    use dilp::ilp::MemoryBudget;
     use dilp::neuro::{predict, taskfile, NeuroTask};
     use std::path::Path;
 
     /// The task `--task` names, parsed and proved solvable in its template before any training;
     /// the shipped less-than file without it.
-    fn task(flag: &TaskFlag) -> Result<NeuroTask> {
+    fn task(flag: &TaskFlag, budget: MemoryBudget) -> Result<NeuroTask> {
         let task = match &flag.file {
-            Some(path) => taskfile::load_checked(path)?,
+            Some(path) => {
+                let t = taskfile::load_neuro_task(path)?;
+                taskfile::check_solvable_within(&t, budget)?;
+                t
+            }
             None => taskfile::less_than()?,
         };
         Ok(task)
     }
 
-    pub fn run(which: MnistCommand) -> Result<()> {
+    pub fn run(which: MnistCommand, budget: MemoryBudget) -> Result<()> {
         let (data, models) = (Path::new(DATA_DIR), Path::new(MODEL_DIR));
         match which {
             MnistCommand::Pretrain { force, device } => {
@@ -189,13 +194,16 @@ mod mnist {
                     models.display()
                 );
             }
-            MnistCommand::Train(a) => train(&a, data, models)?,
+            MnistCommand::Train(a) => train(&a, data, models, budget)?,
             MnistCommand::Sweep(a) => {
                 let opts = resolve_mnist::sweep(&a)?;
-                print!("{}", mnist_sweep::sweep_task(&opts, task(&a.task)?)?)
+                print!(
+                    "{}",
+                    mnist_sweep::sweep_task(&opts, task(&a.task, budget)?)?
+                )
             }
-            MnistCommand::Task { task: flag } => print!("{}", task(&flag)?.symbolic_text),
-            MnistCommand::Predict(a) => read_images(&a, models)?,
+            MnistCommand::Task { task: flag } => print!("{}", task(&flag, budget)?.symbolic_text),
+            MnistCommand::Predict(a) => read_images(&a, models, budget)?,
             MnistCommand::Plot { dir } => {
                 mnist_sweep::plot_sweep(&dir)?;
                 println!("redrew the plots in {}", dir.display());
@@ -204,9 +212,9 @@ mod mnist {
         Ok(())
     }
 
-    fn train(a: &MnistTrainArgs, data: &Path, models: &Path) -> Result<()> {
+    fn train(a: &MnistTrainArgs, data: &Path, models: &Path, budget: MemoryBudget) -> Result<()> {
         let cfg = resolve_mnist::run_config(a.config.as_deref(), &a.run)?;
-        let task = task(&a.task)?;
+        let task = task(&a.task, budget)?;
         let mut ctx = mnist::prepare(data, models, a.device, false)?;
         ctx.set_task(task);
         let out = a
@@ -246,8 +254,8 @@ mod mnist {
     }
 
     /// `dilp mnist predict`.
-    fn read_images(a: &MnistPredictArgs, models: &Path) -> Result<()> {
-        let task = task(&a.task)?;
+    fn read_images(a: &MnistPredictArgs, models: &Path, budget: MemoryBudget) -> Result<()> {
+        let task = task(&a.task, budget)?;
         let inputs = (a.images.iter())
             .map(|p| dilp::vision::preprocess::load_digit(p))
             .collect::<dilp::Result<Vec<_>>>()?;

@@ -252,7 +252,19 @@ pub fn parse_neuro_task(text: &str, file: &str) -> Result<NeuroTask> {
 /// Runs the SAT solver on the symbolic task: an error when no program of the template gives
 /// every digit tuple its label (found before any training), the solver's report otherwise.
 pub fn check_solvable(t: &NeuroTask) -> Result<SynthReport> {
-    let report = synthesise(&t.task, &SynthConfig::default())?;
+    check_solvable_within(t, crate::ilp::MemoryBudget::default())
+}
+
+/// [`check_solvable`] under the memory budget `budget` (`--max-memory`).
+pub fn check_solvable_within(
+    t: &NeuroTask,
+    budget: crate::ilp::MemoryBudget,
+) -> Result<SynthReport> {
+    let cfg = SynthConfig {
+        max_memory: Some(budget),
+        ..SynthConfig::default()
+    };
+    let report = synthesise(&t.task, &cfg)?;
     if !report.satisfiable || !report.fits_training {
         return Err(task_err(t.file(), format!(
             "[program.rules]: no program of this template gives every digit tuple the label the labelling program gives it (SAT solver over {} steps); widen the templates, add invented predicates or raise [program] steps",
