@@ -164,15 +164,10 @@ fn the_proof_lists_the_ground_instances_that_derive_the_target() {
     assert!(labelled_probability(&t, &[left]).is_none());
 }
 
-/// A whole run of a one-image task goes through: frozen (untrained) conv-net, ∂ILP and the MLP
-/// on 10 digit tuples, the engine check over all 10.
-#[test]
-fn a_one_image_run_goes_end_to_end() {
-    let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
-    use dilp::experiment::mnist::{run_one, Context, MnistRunConfig};
-    use dilp::train::TrainConfig;
+/// The one-image task on 500 training and 300 test MNIST images, read by a small untrained
+/// conv-net (frozen), the generator seeded first.
+fn tiny_context() -> dilp::experiment::mnist::Context {
     use dilp::vision::{ConvNet, ConvNetConfig, Mnist};
-    tch::set_num_threads(1);
     tch::manual_seed(0);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
     let data = Mnist::load(dir).unwrap().subset(500, 300).unwrap();
@@ -184,8 +179,20 @@ fn a_one_image_run_goes_end_to_end() {
         dropout: 0.0,
     };
     let net = ConvNet::new(&vs.root(), &cfg).unwrap();
-    let mut ctx = Context::from_parts(data, vs, net, None, Device::Cpu);
+    let mut ctx = dilp::experiment::mnist::Context::from_parts(data, vs, net, None, Device::Cpu);
     ctx.set_task(dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap());
+    ctx
+}
+
+/// A whole run of a one-image task goes through: frozen (untrained) conv-net, ∂ILP and the MLP
+/// on 10 digit tuples, the engine check over all 10.
+#[test]
+fn a_one_image_run_goes_end_to_end() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    use dilp::experiment::mnist::{run_one, MnistRunConfig};
+    use dilp::train::TrainConfig;
+    tch::set_num_threads(1);
+    let mut ctx = tiny_context();
     let small = TrainConfig {
         steps: 20,
         batch_size: 16,
@@ -224,27 +231,11 @@ fn a_one_image_run_goes_end_to_end() {
 #[test]
 fn an_interrupted_sweep_resumes_its_missing_runs_only() {
     let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
-    use dilp::experiment::mnist::{Context, MnistRunConfig};
+    use dilp::experiment::mnist::MnistRunConfig;
     use dilp::experiment::mnist_sweep::{sweep_with, SweepOptions};
     use dilp::train::TrainConfig;
-    use dilp::vision::{ConvNet, ConvNetConfig, Mnist};
     tch::set_num_threads(1);
-    let context = || {
-        tch::manual_seed(0);
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
-        let data = Mnist::load(dir).unwrap().subset(500, 300).unwrap();
-        let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ConvNetConfig {
-            conv1: 4,
-            conv2: 8,
-            hidden: 16,
-            dropout: 0.0,
-        };
-        let net = ConvNet::new(&vs.root(), &cfg).unwrap();
-        let mut ctx = Context::from_parts(data, vs, net, None, Device::Cpu);
-        ctx.set_task(dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap());
-        ctx
-    };
+    let context = tiny_context;
     let small = TrainConfig {
         steps: 20,
         batch_size: 16,
