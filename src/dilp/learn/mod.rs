@@ -14,6 +14,8 @@ pub mod native_backend;
 pub mod report;
 #[cfg(feature = "torch")]
 pub mod torch_backend;
+#[cfg(feature = "torch")]
+mod torch_eval;
 pub mod train;
 
 pub use config::{Backend, EarlyStop, LearnConfig, Loss, Optimizer, StepSettings};
