@@ -8,6 +8,7 @@ pub mod mnist;
 #[cfg(feature = "torch")]
 pub mod mnist_sweep;
 pub mod noise;
+mod noise_table;
 pub mod paper;
 pub mod parts;
 pub mod speed;
