@@ -153,10 +153,15 @@ pub struct LearnArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Candidates against local minima (issue 16), shared by `learn` and `bench tasks`; all off
-/// unless given.
+/// How seeds escape local minima (issue 16), shared by `learn` and `bench tasks`: restarts of
+/// stalled seeds by default, `--paper` for the paper's model, and the other candidates measured
+/// beside restarts, off unless given.
 #[derive(Args, Debug, Clone, Default)]
 pub struct MinimaArgs {
+    /// The paper's model and protocol: no restarts, lowest-loss selection, and no task file's
+    /// `[learn]` section (lr 0.5, N(0, 1) weights, mini-batch 2 unless a flag says otherwise).
+    #[arg(long)]
+    pub paper: bool,
     /// Scale of the noise on the clause-pair logits at the first step, annealed linearly to 0
     /// [default: 0, none].
     #[arg(long, value_parser = values::non_negative)]
@@ -167,7 +172,8 @@ pub struct MinimaArgs {
     /// Softmax temperature at the first step, annealed linearly to 1 [default: 1, none].
     #[arg(long, value_parser = values::positive)]
     pub temperature: Option<f64>,
-    /// Restart a seed whose mean loss over this many steps has stalled [default: 0, never].
+    /// Restart a seed whose mean loss over this many steps has stalled; 0 never restarts
+    /// [default: 250; 0 with --paper].
     #[arg(long)]
     pub restart_window: Option<usize>,
     /// Relative fall in the window's loss that counts as progress [default: 0.05].

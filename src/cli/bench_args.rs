@@ -42,6 +42,10 @@ pub struct TasksArgs {
     /// Initialisations per task.
     #[arg(long, default_value_t = 50, value_parser = values::at_least_one)]
     pub seeds: usize,
+    /// Seed of the first initialisation; seed `i` of a task's batch is `seed + i` [default: 0].
+    /// A range never used to choose settings gives figures not selected on themselves.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Training steps [default: 6000, the paper's].
     #[arg(long)]
     pub steps: Option<usize>,
@@ -60,10 +64,6 @@ pub struct TasksArgs {
     /// file's `[learn] init_std` (else the paper's 1).
     #[arg(long, value_parser = values::non_negative)]
     pub init_std: Option<f64>,
-    /// The paper's settings throughout (lr 0.5, N(0, 1) weights, lowest-loss selection),
-    /// ignoring the task files' `[learn]` recommendations.
-    #[arg(long)]
-    pub paper: bool,
     /// Which seed counts as the run's answer [default: crisp; loss with --paper].
     #[arg(long, value_parser = Select::parser())]
     pub select: Option<Select>,

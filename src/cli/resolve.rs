@@ -35,16 +35,16 @@ pub fn learn(a: LearnArgs, budget: MemoryBudget) -> LearnOptions {
         seed: a.seed,
         steps: a.steps.unwrap_or(d.steps),
         lr: a.lr.unwrap_or(d.lr),
-        task_lr: a.lr.is_none(),
+        task_lr: a.lr.is_none() && !a.minima.paper,
         init_std: a.init_std.unwrap_or(d.init_std),
-        task_init_std: a.init_std.is_none(),
+        task_init_std: a.init_std.is_none() && !a.minima.paper,
         batch_size: a.batch_size.unwrap_or(d.batch_size),
-        task_batch_size: a.batch_size.is_none(),
+        task_batch_size: a.batch_size.is_none() && !a.minima.paper,
         tolerance: a.tolerance.unwrap_or(d.tolerance),
         early_stop: a.early_stop.map_or(d.early_stop, Into::into),
         backend: a.backend.map_or(d.backend, Into::into),
         loss: a.loss.map_or(d.loss, Into::into),
-        select: a.select.map_or(d.select, Into::into),
+        select: select(a.select, a.minima.paper),
         tnorm: a.tnorm.map_or(d.tnorm, Into::into),
         amalgamation: a.amalgamation.map_or(d.amalgamation, Into::into),
         optimizer: a.optimizer.map_or(d.optimizer, Into::into),
@@ -76,26 +76,37 @@ fn learn_defaults(init_std: Option<f64>, budget: MemoryBudget) -> LearnConfig {
 /// lowest-loss seed unless `--select` says otherwise.
 pub fn bench_tasks(a: &TasksArgs, budget: MemoryBudget) -> LearnConfig {
     let defaults = learn_defaults(a.init_std, budget);
-    let select = match (a.select, a.paper) {
-        (Some(s), _) => s.into(),
-        (None, true) => Selection::Loss,
-        (None, false) => Selection::Crisp,
-    };
+    let paper = a.minima.paper;
     LearnConfig {
-        select,
+        select: select(a.select, paper),
         loss: a.loss.map_or(dilp::dilp::Loss::Bce, Into::into),
         seeds: a.seeds,
+        seed: a.seed,
         steps: a.steps.unwrap_or(6000),
         early_stop: a.early_stop.into(),
-        task_init_std: defaults.task_init_std && !a.paper,
-        task_lr: !a.paper,
-        task_batch_size: !a.paper,
+        task_init_std: defaults.task_init_std && !paper,
+        task_lr: !paper,
+        task_batch_size: !paper,
         ..minima(&a.minima, defaults)
     }
 }
 
-/// `base` with the local-minima candidates that were given.
+/// `--select`, else the paper's lowest loss with `--paper`, else crisp.
+fn select(flag: Option<super::choice::Select>, paper: bool) -> Selection {
+    match (flag, paper) {
+        (Some(s), _) => s.into(),
+        (None, true) => Selection::Loss,
+        (None, false) => Selection::Crisp,
+    }
+}
+
+/// `base` with the local-minima settings that were given; `--paper` turns restarts off unless
+/// `--restart-window` is given too.
 fn minima(a: &MinimaArgs, base: LearnConfig) -> LearnConfig {
+    let base = LearnConfig {
+        restart_window: if a.paper { 0 } else { base.restart_window },
+        ..base
+    };
     LearnConfig {
         logit_noise: a.logit_noise.unwrap_or(base.logit_noise),
         noise_kind: a.logit_noise_kind.map_or(base.noise_kind, Into::into),
@@ -191,9 +202,13 @@ mod tests {
     }
 
     #[test]
-    fn the_local_minima_candidates_are_off_unless_given() {
+    fn restarts_are_the_default_and_the_other_candidates_are_off_unless_given() {
         let c = learn_config(&[]);
-        assert!(c.logit_noise == 0.0 && c.temperature == 1.0 && c.restart_window == 0);
+        assert!(c.logit_noise == 0.0 && c.temperature == 1.0);
+        assert!(c.restart_window > 0 && c.restart_window == LearnConfig::default().restart_window);
+        let c = learn_config(&["--paper"]);
+        assert_eq!((c.restart_window, c.select), (0, Selection::Loss));
+        assert!(!c.task_lr && !c.task_init_std && !c.task_batch_size);
         let c = learn_config(&[
             "--logit-noise",
             "0.5",

@@ -8,6 +8,11 @@
 //! stuck) and any seed in the last quarter of the run (a fresh start could not finish). A
 //! restarted seed takes weights from a seed number derived from its own ([`restart_id`]), so
 //! the run stays a function of its seed.
+//!
+//! A restart never makes a seed worse: the weights it leaves are kept with their window loss,
+//! and a seed still training at the end whose last window is worse than its best left attempt
+//! ends with that attempt's weights. Under mislabelled examples a seed that found the right
+//! program plateaus above [`FITTED`] and may be restarted; this is what keeps it.
 
 use super::backend::Trainer;
 use super::config::{EarlyStop, LearnConfig};
@@ -97,6 +102,10 @@ pub fn restart_id(seed: u64, r: usize) -> u64 {
 struct Stalls {
     window_sum: Vec<f64>,
     best: Vec<f64>,
+    /// The latest full window's mean loss of each seed's current attempt.
+    last: Vec<f64>,
+    /// The best attempt each seed left for a restart: its window loss and weights.
+    left: Vec<Option<(f64, SeedWeights)>>,
     restarts: Vec<usize>,
 }
 
@@ -118,10 +127,19 @@ impl Stalls {
             return Ok(());
         }
         let late = 4 * (cfg.steps - step - 1) < cfg.steps;
+        let mut current: Option<Vec<SeedWeights>> = None;
         for (pos, &s) in active.iter().enumerate() {
             let mean = std::mem::take(&mut self.window_sum[s]) / window as f64;
+            self.last[s] = mean;
             let stalled = mean > self.best[s] * (1.0 - cfg.restart_margin);
             if stalled && mean >= FITTED && !late {
+                if self.left[s].as_ref().is_none_or(|(l, _)| mean < *l) {
+                    if current.is_none() {
+                        current = Some(trainer.weights()?);
+                    }
+                    let w = current.as_ref().and_then(|c| c.get(pos)).cloned();
+                    self.left[s] = w.map(|w| (mean, w));
+                }
                 self.restarts[s] += 1;
                 let id = restart_id(cfg.seed.wrapping_add(s as u64), self.restarts[s]);
                 trainer.restart(pos, &seed_weights(shapes, id, cfg.init_std), id, cfg)?;
@@ -152,6 +170,8 @@ pub fn train(
     let mut stalls = Stalls {
         window_sum: vec![0.0; seeds],
         best: vec![f64::INFINITY; seeds],
+        last: vec![f64::INFINITY; seeds],
+        left: vec![None; seeds],
         restarts: vec![0; seeds],
     };
     let sizes = trainer.train_sizes();
@@ -195,7 +215,10 @@ pub fn train(
     }
     let weights = trainer.weights()?;
     for (i, &s) in batch.active.iter().enumerate() {
-        batch.finals[s] = weights.get(i).cloned();
+        batch.finals[s] = match stalls.left[s].take() {
+            Some((loss, kept)) if loss < stalls.last[s] => Some(kept),
+            _ => weights.get(i).cloned(),
+        };
     }
     // A seed either stopped early (its weights kept then) or is still active now.
     let finals = batch
