@@ -107,21 +107,23 @@ pub fn sweep_with(ctx: &mut Context, opts: &SweepOptions, t0: Instant) -> Result
             write_csv(&opts.out.join("sweep.csv"), &rows)?;
         }
     }
+    let secs = t0.elapsed().as_secs_f64();
+    let out = opts.out.display();
     match opts.shard {
         // Part of a sweep: a table of it would pass for the whole sweep's, so none is written.
         Some(shard) => summary.push_str(&format!(
-            "\nshard {shard}: {} of the sweep's {} runs, saved in {}; no table or plots until \
-             the shards are merged (dilp mnist merge --out DIR SHARD_FOLDER...)\n",
+            "\nshard {shard}: {} of the sweep's {} runs, saved in {out}/parts; no table or plots \
+             until the shards are merged (dilp mnist merge --out DIR SHARD_FOLDER...)\n\
+             \ntotal {secs:.1} s; the runs' records and folders in {out}\n",
             reports.len(),
             all.len(),
-            opts.out.join("parts").display()
         )),
-        None => summary.push_str(&write_outputs(&reports, &opts.out)?),
+        None => {
+            summary.push_str(&write_outputs(&reports, &opts.out)?);
+            summary.push_str(&format!(
+                "\ntotal {secs:.1} s; results, curves and plots in {out}\n"
+            ));
+        }
     }
-    summary.push_str(&format!(
-        "\ntotal {:.1} s; results, curves and plots in {}\n",
-        t0.elapsed().as_secs_f64(),
-        opts.out.display()
-    ));
     Ok(summary)
 }

@@ -9,6 +9,9 @@
 //! differ is refused with the differing keys named, never mixed; a run without `--resume` that
 //! finds an earlier run's records says so on stderr and starts afresh. Each record also carries
 //! a fingerprint of the task file it was computed from, so an edited task file is refused too.
+//! The shards of an MNIST sweep carry their runs to `dilp mnist merge` the same way
+//! ([`super::mnist_shard`], which reads records and settings with [`read_record`] and
+//! [`read_settings`]).
 
 use crate::error::{Error, Result};
 use crate::report::files::write_json;
