@@ -162,7 +162,7 @@ mod mnist {
     use crate::cli::mnist_args::{MnistCommand, MnistPredictArgs, MnistTrainArgs, TaskFlag};
     use crate::cli::resolve_mnist::{self, DATA_DIR, MODEL_DIR};
     use anyhow::Result;
-    use dilp::experiment::{mnist, mnist_sweep};
+    use dilp::experiment::{mnist, mnist_shard, mnist_sweep};
     use dilp::ilp::MemoryBudget;
     use dilp::neuro::{predict, taskfile, NeuroTask};
     use std::path::Path;
@@ -204,6 +204,7 @@ mod mnist {
             }
             MnistCommand::Task { task: flag } => print!("{}", task(&flag, budget)?.symbolic_text),
             MnistCommand::Predict(a) => read_images(&a, models, budget)?,
+            MnistCommand::Merge(a) => print!("{}", mnist_shard::merge(&a.shards, &a.out)?),
             MnistCommand::Plot { dir } => {
                 mnist_sweep::plot_sweep(&dir)?;
                 println!("redrew the plots in {}", dir.display());

@@ -71,23 +71,9 @@ fn one_image_split_holds_out_digits_and_never_trains_on_them() {
         .all(|p| p.label == (p.left_digit == p.right_digit)));
 }
 
-/// A one-image task small enough to learn in a test: is the digit a 1?
-const IS_ONE: &str = r#"
-name = "mnist_is_one"
-[language]
-extensional = ["zero/1", "succ/2", "image/1"]
-target = "target/0"
-invented = ["pred1/1"]
-[program]
-steps = 3
-[program.rules]
-target = [{ v = 1, int = true }]
-pred1 = [{ v = 1, int = false }]
-[perception]
-images = ["image"]
-background = "zero(0). succ(0,1). succ(1,2). succ(2,3). succ(3,4). succ(4,5). succ(5,6). succ(6,7). succ(7,8). succ(8,9)."
-labelling = "target :- image(X), zero(Z), succ(Z,X)."
-"#;
+#[path = "support/tiny_mnist.rs"]
+mod tiny_mnist;
+use tiny_mnist::{tiny_context, IS_ONE};
 
 #[test]
 fn one_image_module_learns_symbolically_and_reads_one_distribution() {
@@ -162,26 +148,6 @@ fn the_proof_lists_the_ground_instances_that_derive_the_target() {
     let p = labelled_probability(&t, &[left.clone(), right]).unwrap();
     assert!((p - 0.875).abs() < 1e-12, "{p}");
     assert!(labelled_probability(&t, &[left]).is_none());
-}
-
-/// The one-image task on 500 training and 300 test MNIST images, read by a small untrained
-/// conv-net (frozen), the generator seeded first.
-fn tiny_context() -> dilp::experiment::mnist::Context {
-    use dilp::vision::{ConvNet, ConvNetConfig, Mnist};
-    tch::manual_seed(0);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
-    let data = Mnist::load(dir).unwrap().subset(500, 300).unwrap();
-    let vs = nn::VarStore::new(Device::Cpu);
-    let cfg = ConvNetConfig {
-        conv1: 4,
-        conv2: 8,
-        hidden: 16,
-        dropout: 0.0,
-    };
-    let net = ConvNet::new(&vs.root(), &cfg).unwrap();
-    let mut ctx = dilp::experiment::mnist::Context::from_parts(data, vs, net, None, Device::Cpu);
-    ctx.set_task(dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap());
-    ctx
 }
 
 /// A whole run of a one-image task goes through: frozen (untrained) conv-net, ∂ILP and the MLP
@@ -260,6 +226,7 @@ fn an_interrupted_sweep_resumes_its_missing_runs_only() {
         data_dir: PathBuf::new(),
         model_dir: PathBuf::new(),
         resume,
+        shard: None,
     };
     let now = std::time::Instant::now;
     sweep_with(&mut context(), &opts(false), now()).unwrap();

@@ -31,6 +31,10 @@ pub enum MnistCommand {
     /// each image's digit distribution and, given one image per perceived predicate,
     /// P(target) and the ground rule instances that derive it.
     Predict(MnistPredictArgs),
+    /// Merge the folders of a sweep's shards (`dilp mnist sweep --shard I/N`) into the table,
+    /// CSV, JSON and plots of the whole sweep, after checking that they share every setting and
+    /// hold every run exactly once.
+    Merge(MnistMergeArgs),
     /// Redraw the plots of a sweep from its saved CSV.
     Plot {
         /// The sweep's output folder.
@@ -169,4 +173,20 @@ pub struct MnistSweepArgs {
     /// `<out>/parts`) and train only the rest [default: start afresh].
     #[arg(long)]
     pub resume: bool,
+    /// Run only shard I of N (counted from 1, as `#SBATCH --array=1-N` numbers array tasks):
+    /// the sweep's runs, proportion by proportion, dealt out in turn, and the I-th share kept.
+    /// A shard saves its runs in <out>/parts and writes no table or plots; give every shard its
+    /// own --out and the same other flags, then `dilp mnist merge` [default: the whole sweep].
+    #[arg(long, value_name = "I/N", value_parser = values::shard)]
+    pub shard: Option<dilp::experiment::mnist_shard::Shard>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MnistMergeArgs {
+    /// The shard folders: the --out of each `dilp mnist sweep --shard I/N` of one sweep.
+    #[arg(required = true, value_name = "SHARD_FOLDER")]
+    pub shards: Vec<PathBuf>,
+    /// Output folder for the merged sweep.csv, sweep.json and plots.
+    #[arg(long, default_value = "experiments/results/mnist")]
+    pub out: PathBuf,
 }

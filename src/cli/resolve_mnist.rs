@@ -121,6 +121,7 @@ pub fn sweep(a: &MnistSweepArgs) -> Result<SweepOptions> {
         data_dir: PathBuf::from(DATA_DIR),
         model_dir: PathBuf::from(MODEL_DIR),
         resume: a.resume,
+        shard: a.shard,
     })
 }
 

@@ -52,6 +52,12 @@ pub fn memory(s: &str) -> Result<dilp::ilp::MemoryBudget, String> {
     dilp::ilp::MemoryBudget::parse(s).map_err(|e| e.to_string())
 }
 
+/// `I/N`, shard I of N counted from 1 (`dilp mnist sweep --shard`).
+#[cfg(feature = "torch")]
+pub fn shard(s: &str) -> Result<dilp::experiment::mnist_shard::Shard, String> {
+    dilp::experiment::mnist_shard::Shard::parse(s)
+}
+
 /// `auto` (CUDA when available), `cpu`, `cuda` or `cuda:N`.
 pub fn device(s: &str) -> Result<dilp::dilp::Device, String> {
     dilp::dilp::parse_device(s)

@@ -6,6 +6,10 @@ pub mod memory_bench;
 #[cfg(feature = "torch")]
 pub mod mnist;
 #[cfg(feature = "torch")]
+mod mnist_outputs;
+#[cfg(feature = "torch")]
+pub mod mnist_shard;
+#[cfg(feature = "torch")]
 pub mod mnist_sweep;
 pub mod noise;
 mod noise_table;

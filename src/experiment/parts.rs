@@ -9,6 +9,9 @@
 //! differ is refused with the differing keys named, never mixed; a run without `--resume` that
 //! finds an earlier run's records says so on stderr and starts afresh. Each record also carries
 //! a fingerprint of the task file it was computed from, so an edited task file is refused too.
+//! The shards of an MNIST sweep carry their runs to `dilp mnist merge` the same way
+//! ([`super::mnist_shard`], which reads records and settings with [`read_record`] and
+//! [`read_settings`]).
 
 use crate::error::{Error, Result};
 use crate::report::files::write_json;
@@ -57,20 +60,10 @@ impl Parts {
         remove_temporaries(out)?;
         remove_temporaries(&dir)?;
         let run = dir.join("run.json");
-        let earlier = match std::fs::read_to_string(&run) {
-            Ok(text) => Some(
-                serde_json::from_str::<Value>(&text).map_err(|e| Error::Data {
-                    path: run.clone(),
-                    msg: format!("line {}, column {}: {e}", e.line(), e.column()),
-                })?,
-            ),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(&run, e)),
-        };
+        let earlier = read_settings(out)?;
         match (earlier, resume) {
             (Some(old), true) => {
-                let mut diffs = Vec::new();
-                differences("", &old, settings, &mut diffs);
+                let diffs = settings_differences(&old, settings);
                 if !diffs.is_empty() {
                     return Err(Error::Config(format!(
                         "--resume: {} was written with other settings ({}); rerun with them, \
@@ -105,30 +98,19 @@ impl Parts {
     /// The saved result of unit `key` computed from a task file with fingerprint `task_file`
     /// ([`fingerprint`]), if this run resumes and one exists.
     pub fn get<T: DeserializeOwned>(&self, key: &str, task_file: &str) -> Result<Option<T>> {
-        let path = self.path(key);
         if !self.resume {
             return Ok(None);
         }
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&path, e)),
+        let Some((print, result)) = read_record(&self.path(key))? else {
+            return Ok(None);
         };
-        let record: Record<T> = serde_json::from_str(&text).map_err(|e| Error::Data {
-            path: path.clone(),
-            msg: format!(
-                "line {}, column {}: not a record of this experiment: {e}",
-                e.line(),
-                e.column()
-            ),
-        })?;
-        if record.task_file != task_file {
+        if print != task_file {
             return Err(Error::Config(format!(
                 "--resume: the task file changed since {} was written; rerun without --resume",
-                path.display()
+                self.path(key).display()
             )));
         }
-        Ok(Some(record.result))
+        Ok(Some(result))
     }
 
     /// Saves the result of unit `key` atomically.
@@ -139,6 +121,52 @@ impl Parts {
         };
         write_json(&self.path(key), &record)
     }
+}
+
+/// Where unit `key`'s record lies in the output folder `out`: `out/parts/<key>.json`.
+pub fn record_path(out: &Path, key: &str) -> PathBuf {
+    out.join("parts").join(format!("{key}.json"))
+}
+
+/// Reads the record at `path`: the fingerprint of the task file it was computed from and its
+/// result; `None` when there is no such file.
+pub fn read_record<T: DeserializeOwned>(path: &Path) -> Result<Option<(String, T)>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let record: Record<T> = serde_json::from_str(&text).map_err(|e| Error::Data {
+        path: path.to_path_buf(),
+        msg: format!(
+            "line {}, column {}: not a record of this experiment: {e}",
+            e.line(),
+            e.column()
+        ),
+    })?;
+    Ok(Some((record.task_file, record.result)))
+}
+
+/// The settings an experiment saved in `out/parts/run.json`; `None` when there is none.
+pub fn read_settings(out: &Path) -> Result<Option<Value>> {
+    let run = out.join("parts").join("run.json");
+    let text = match std::fs::read_to_string(&run) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&run, e)),
+    };
+    let value = serde_json::from_str(&text).map_err(|e| Error::Data {
+        path: run.clone(),
+        msg: format!("line {}, column {}: {e}", e.line(), e.column()),
+    })?;
+    Ok(Some(value))
+}
+
+/// Where `new` differs from `old`: one `key: was X, now Y` per differing key (dotted paths).
+pub fn settings_differences(old: &Value, new: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    differences("", old, new, &mut diffs);
+    diffs
 }
 
 /// A fingerprint of a task file's bytes (64-bit FNV-1a, in hex): stable across platforms and
