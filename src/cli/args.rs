@@ -173,7 +173,7 @@ pub struct MinimaArgs {
     #[arg(long, value_parser = values::positive)]
     pub temperature: Option<f64>,
     /// Restart a seed whose mean loss over this many steps has stalled; 0 never restarts
-    /// [default: 250; 0 with --paper].
+    /// [default: 125; 0 with --paper].
     #[arg(long)]
     pub restart_window: Option<usize>,
     /// Relative fall in the window's loss that counts as progress [default: 0.05].

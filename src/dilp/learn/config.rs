@@ -132,9 +132,9 @@ pub struct LearnConfig {
     /// Restart stalled seeds: every `restart_window` steps a seed whose mean mini-batch loss
     /// over the window has not fallen by `restart_margin` (relative) below its best earlier
     /// window is re-initialised from a derived seed, within the same step budget (default
-    /// 250; 0 never restarts, the paper's model and `--paper`'s). See [`super::train`] for the
+    /// 125; 0 never restarts, the paper's model and `--paper`'s). See [`super::train`] for the
     /// exceptions and why a restart never leaves a seed worse. The window was chosen among
-    /// 125, 250, 500 and 1000 on seeds 5000–5063, a range no reported figure uses
+    /// 64, 125, 250, 500 and 1000 on seeds 5000–5063, a range no reported figure uses
     /// (experiments/RESULTS.md, "Local minima").
     pub restart_window: usize,
     /// Relative improvement a window must make to count as progress (default 0.05).
@@ -169,7 +169,7 @@ impl Default for LearnConfig {
             logit_noise: 0.0,
             noise_kind: NoiseKind::Gaussian,
             temperature: 1.0,
-            restart_window: 250,
+            restart_window: 125,
             restart_margin: 0.05,
         }
     }
