@@ -249,6 +249,10 @@ mod mnist {
             "program (correct on {}/100 digit pairs by the engine):\n{}",
             r.engine_pairs_correct, r.program
         );
+        println!(
+            "picture of test items (green right, red wrong, orange corner held out): {}",
+            out.join("pairs.png").display()
+        );
         println!("wrote {}", out.display());
         Ok(())
     }
