@@ -138,6 +138,8 @@ fn bench(which: cli::BenchCommand, budget: dilp::ilp::MemoryBudget) -> Result<()
             )?
             .1
         }
+        #[cfg(feature = "torch")]
+        cli::BenchCommand::Predict(a) => mnist::predict_bench(&a)?,
         cli::BenchCommand::Memory(a) => {
             let text = memory_bench::task_text(a.constants);
             let task = dilp::ilp::parse_task(&text, "<memory benchmark task>")?;
@@ -246,12 +248,45 @@ mod mnist {
                 "conv-net digit accuracy after training: {d:.4} (under d -> 9-d: {rev:.4}; under the best one-to-one matching: {m:.4})"
             );
         }
+        let tuples = if r.tuples == 10 { "digits" } else { "digit pairs" };
         println!(
-            "program (correct on {}/100 digit pairs by the engine):\n{}",
-            r.engine_pairs_correct, r.program
+            "program (correct on {}/{} {tuples} by the engine):\n{}",
+            r.engine_pairs_correct, r.tuples, r.program
+        );
+        println!(
+            "picture of test items (green right, red wrong, orange corner held out): {}",
+            out.join("pairs.png").display()
         );
         println!("wrote {}", out.display());
         Ok(())
+    }
+
+    /// `dilp bench predict`: the PNG files go to `--keep DIR`, else to a temporary folder
+    /// removed afterwards.
+    pub fn predict_bench(a: &crate::cli::bench_args::PredictBenchArgs) -> Result<String> {
+        use dilp::experiment::predict_bench;
+        let data = dilp::vision::Mnist::load(DATA_DIR)?;
+        let vs = tch::nn::VarStore::new(a.device);
+        let (net, meta) = dilp::vision::checkpoint::load(&vs.root(), Path::new(MODEL_DIR))?;
+        let temp = std::env::temp_dir().join(format!("dilp-predict-bench-{}", std::process::id()));
+        let dir = a.keep.clone().unwrap_or_else(|| temp.clone());
+        std::fs::create_dir_all(&dir).map_err(|e| dilp::Error::io(&dir, e))?;
+        let task = taskfile::less_than()?;
+        let r = predict_bench::run(&net, &task, &data, a.images, &dir, a.device);
+        if a.keep.is_none() {
+            let _ = std::fs::remove_dir_all(&temp);
+        }
+        let r = r?;
+        if a.json {
+            return Ok(serde_json::to_string(&r)? + "\n");
+        }
+        let own = meta
+            .test_accuracy
+            .map_or("unknown".into(), |t| format!("{:.2}%", 100.0 * t));
+        Ok(format!(
+            "{}(the checkpoint's own MNIST test accuracy: {own})\n",
+            predict_bench::render(&r)
+        ))
     }
 
     /// `dilp mnist predict`.

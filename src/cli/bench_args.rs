@@ -15,6 +15,27 @@ pub enum BenchCommand {
     Speed(SpeedArgs),
     /// Peak memory and time of one large task beside the paper's Appendix E estimate.
     Memory(MemoryArgs),
+    /// `dilp mnist predict` on MNIST test digits written as PNG (28x28 white on black, and
+    /// 224x224 black on white off-centre), beside the conv-net on MNIST's own pixels.
+    #[cfg(feature = "torch")]
+    Predict(PredictBenchArgs),
+}
+
+#[cfg(feature = "torch")]
+#[derive(Args, Debug, Clone)]
+pub struct PredictBenchArgs {
+    /// The first this many MNIST test images [default: all 10000].
+    #[arg(long, default_value_t = 10_000, value_parser = values::at_least_one)]
+    pub images: usize,
+    /// Keep the PNG files in this folder [default: a temporary folder, removed afterwards].
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// Device: auto (CUDA when available) | cpu | cuda | cuda:N.
+    #[arg(long, default_value = "auto", value_parser = values::device)]
+    pub device: dilp::dilp::Device,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which task files an experiment runs.

@@ -15,5 +15,7 @@ pub mod noise;
 mod noise_table;
 pub mod paper;
 pub mod parts;
+#[cfg(feature = "torch")]
+pub mod predict_bench;
 pub mod speed;
 pub mod tasks;

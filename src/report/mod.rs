@@ -3,5 +3,6 @@
 
 pub mod csv_rows;
 pub mod files;
+pub mod pair_grid;
 pub mod plot;
 pub mod progress;

@@ -175,6 +175,23 @@ pub fn accuracy(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) 
     Ok(correct as f64 / pairs.len() as f64)
 }
 
+/// `model`'s `P(target)` for each of `pairs` of MNIST test images, in order.
+pub fn probabilities(
+    model: &dyn PairModel,
+    perception: &Perception,
+    pairs: &[Pair],
+) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(1000) {
+        let (l, r) = logits_lr(model, perception, Split::Test, chunk, false)?;
+        let p = tch::no_grad(|| model.f_prob(&l, &r))?;
+        let v: Vec<f64> = crate::dilp::weights::to_vec(&p)
+            .map_err(torch_err(|| format!("copying probabilities {}", shape(&p))))?;
+        out.extend(v);
+    }
+    Ok(out)
+}
+
 /// Mean BCE of `model` on `pairs` of MNIST training images, without gradients.
 pub fn mean_loss(model: &dyn PairModel, perception: &Perception, pairs: &[Pair]) -> Result<f64> {
     let mut total = 0.0;

@@ -5,7 +5,8 @@
 //!
 //! [`run_one`] is one run; its parts: the settings and report (`config`), the shared data and
 //! conv-net (`context`), the ∂ILP attempts (`dilp`), the MLP baseline (`mlp`), the conv-net's
-//! digit accuracy (`digits`) and the training curves (`curves`).
+//! digit accuracy (`digits`), the training curves (`curves`) and the picture of test
+//! items (`picture`, `pairs.png`).
 
 mod config;
 mod context;
@@ -13,6 +14,7 @@ mod curves;
 mod digits;
 mod dilp;
 mod mlp;
+pub mod picture;
 
 pub use config::{MnistRunConfig, MnistRunReport};
 pub use context::{prepare, Context};
@@ -83,6 +85,15 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         .filter(|w| w.false_positives.is_empty() && w.false_negatives.is_empty())
         .count();
     save_vars(&vs, &out.join("dilp.ot"))?;
+    let title = format!(
+        "{}  H={}  SEED {}  {:?}",
+        ctx.task.name(),
+        cfg.held_out,
+        cfg.seed,
+        cfg.vision
+    );
+    let test_images = &ctx.mnist.test_images;
+    picture::write_picture(out, &title, &rules, &perception, &split, test_images)?;
     drop(perception);
 
     let m = mlp::train_mlp(ctx, cfg, &split, &test, out)?;
