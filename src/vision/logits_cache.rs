@@ -108,8 +108,10 @@ pub fn save(
             .map_err(|e| Error::Torch(format!("copying logits {:?} to the CPU: {e}", t.size())))
     };
     let (tr, te) = (cpu(train)?, cpu(test)?);
-    // The digest is taken from the temporary file, so it describes exactly the bytes renamed.
-    let logits_sha256 = write_via(&ot, |tmp| {
+    // Written under a name of this process's own, then renamed: two runs that fill the cache at
+    // once cannot interleave their bytes, and the digest describes exactly the bytes renamed.
+    let own = dir.join(format!(".convnet.logits.{}.ot", std::process::id()));
+    let logits_sha256 = write_via(&own, |tmp| {
         Tensor::save_multi(&[("train", &tr), ("test", &te)], tmp).map_err(|e| Error::Data {
             path: ot.clone(),
             msg: format!("could not save the logits: {e}"),
@@ -117,6 +119,7 @@ pub fn save(
         let bytes = std::fs::read(tmp).map_err(|e| Error::io(tmp, e))?;
         Ok(digest::hex_digest(&bytes))
     })?;
+    std::fs::rename(&own, &ot).map_err(|e| Error::io(&ot, e))?;
     write_json(
         &json,
         &LogitsMeta {
