@@ -8,7 +8,7 @@ mod tiny_mnist;
 
 use dilp::experiment::mnist::MnistRunConfig;
 use dilp::experiment::mnist_shard::{merge, Shard};
-use dilp::experiment::mnist_sweep::{sweep_with, SweepOptions};
+use dilp::experiment::mnist_sweep::{sweep_with, SweepOptions, FIGURE7_SIZE};
 use dilp::train::TrainConfig;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -125,6 +125,14 @@ fn three_shards_merged_equal_the_unsharded_sweep() {
     assert!(summary.contains(table), "{summary}\n---\n{said}");
     for png in ["heldout_accuracy.png", "runs_reaching_96.png"] {
         assert!(merged.join(png).is_file(), "{png}");
+    }
+    // Figure 7's two panels in one picture, which decodes at its size; no shard draws it.
+    for dir in &shards {
+        assert!(!dir.join("figure7.png").exists(), "a shard drew Figure 7");
+    }
+    for dir in [&whole, &merged] {
+        let figure = image::open(dir.join("figure7.png")).unwrap();
+        assert_eq!((figure.width(), figure.height()), FIGURE7_SIZE);
     }
 
     refusals(&whole, &shards, &merged);

@@ -1,5 +1,6 @@
 //! What a whole MNIST sweep writes and prints, from its runs' reports: `sweep.csv` (one
-//! [`SweepRow`] per run), `sweep.json`, the Figure 7 plots and the table. One implementation,
+//! [`SweepRow`] per run), `sweep.json`, the Figure 7 plots (`figure7.png`: both of the paper's
+//! panels in one picture; and each panel's measure alone) and the table. One implementation,
 //! reached by `dilp mnist sweep` and by `dilp mnist merge` of a sharded sweep
 //! ([`super::mnist_shard`]); `dilp mnist plot` redraws the plots from the CSV alone.
 
@@ -8,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::neuro::VisionMode;
 use crate::report::csv_rows::{csv_err, write_csv, Fixed, Plain};
 use crate::report::files::write_json;
-use crate::report::plot::{lines, Series};
+use crate::report::plot::{self, lines, ErrorSeries, Series};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -103,7 +104,8 @@ fn task_name(dir: &Path) -> String {
         })
 }
 
-/// Figure 7: mean held-out accuracy and the number of runs ≥ 96%, against `h`.
+/// Figure 7: mean held-out accuracy and the number of runs ≥ 96%, against `h`, each alone, and
+/// both panels together in `figure7.png`.
 pub fn plot_sweep(dir: &Path) -> Result<()> {
     let name = task_name(dir);
     let rows = read_rows(&dir.join("sweep.csv"))?;
@@ -173,6 +175,101 @@ pub fn plot_sweep(dir: &Path) -> Result<()> {
             },
         ],
         false,
+    )?;
+    figure7(dir, &name, &rows)
+}
+
+/// Size of `figure7.png` in pixels: two panels side by side under a title.
+pub const FIGURE7_SIZE: (u32, u32) = (
+    2 * plot::PANEL_SIZE.0,
+    plot::PANEL_SIZE.1 + plot::TITLE_HEIGHT,
+);
+
+/// The vision mode of a sweep's runs, from the `vision` column of its CSV (None when the column
+/// is missing or the runs differ).
+fn vision_of(path: &Path) -> Option<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .ok()?;
+    let k = reader.headers().ok()?.iter().position(|h| h == "vision")?;
+    let mut modes: Vec<String> = (reader.records())
+        .filter_map(|r| r.ok()?.get(k).map(String::from))
+        .collect();
+    modes.dedup();
+    (modes.len() == 1).then(|| modes.remove(0))
+}
+
+/// `figure7.png`, the paper's Figure 7 in one picture: left, the share of runs reaching 96% on
+/// held-out pairs; right, the mean test error on held-out pairs with ± one standard deviation
+/// over runs; both against `h`, for ∂ILP and the MLP. `rows` as [`read_rows`] gives them.
+fn figure7(dir: &Path, task: &str, rows: &[(f64, f64, f64)]) -> Result<()> {
+    let mut hs: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    hs.sort_by(f64::total_cmp);
+    hs.dedup();
+    // (h, share of runs >= 96%, mean error, its standard deviation) per h with held-out pairs.
+    let per_h = |pick: fn(&(f64, f64, f64)) -> f64| -> Vec<(f64, f64, f64, f64)> {
+        let at = |h: f64| -> Vec<f64> {
+            (rows.iter().filter(|r| r.0 == h).map(pick))
+                .filter(|a| a.is_finite())
+                .collect()
+        };
+        (hs.iter().map(|&h| (h, at(h))))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(h, v)| {
+                let n = v.len() as f64;
+                let good = v.iter().filter(|&&a| a >= GOOD).count() as f64 / n;
+                let mean = v.iter().map(|a| 1.0 - a).sum::<f64>() / n;
+                let var = v.iter().map(|a| (1.0 - a - mean).powi(2)).sum::<f64>() / n;
+                (h, good, mean, var.sqrt())
+            })
+            .collect()
+    };
+    let (dilp, mlp) = (per_h(|r| r.1), per_h(|r| r.2));
+    let share = |v: &[(f64, f64, f64, f64)]| v.iter().map(|p| (p.0, p.1, 0.0)).collect();
+    let error = |v: &[(f64, f64, f64, f64)]| v.iter().map(|p| (p.0, p.2, p.3)).collect();
+    let runs = hs
+        .iter()
+        .map(|&h| rows.iter().filter(|r| r.0 == h).count())
+        .max()
+        .unwrap_or(0);
+    let vision = vision_of(&dir.join("sweep.csv")).map_or(String::new(), |v| format!(", {v}"));
+    plot::panels(
+        &dir.join("figure7.png"),
+        &format!("Figure 7: {task}{vision} ({runs} runs per h)"),
+        "proportion h of digit tuples held out",
+        &[
+            plot::Panel {
+                caption: format!("runs reaching {:.0}% on held-out pairs", 100.0 * GOOD),
+                y_label: "share of runs",
+                y_range: (0.0, 1.05),
+                series: vec![
+                    ErrorSeries {
+                        name: "∂ILP",
+                        points: share(&dilp),
+                    },
+                    ErrorSeries {
+                        name: "MLP",
+                        points: share(&mlp),
+                    },
+                ],
+            },
+            plot::Panel {
+                caption: "test error on held-out pairs (mean ± sd over runs)".into(),
+                y_label: "error",
+                y_range: (0.0, 1.0),
+                series: vec![
+                    ErrorSeries {
+                        name: "∂ILP",
+                        points: error(&dilp),
+                    },
+                    ErrorSeries {
+                        name: "MLP",
+                        points: error(&mlp),
+                    },
+                ],
+            },
+        ],
     )
 }
 

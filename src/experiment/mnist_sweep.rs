@@ -14,7 +14,9 @@ use crate::report::csv_rows::write_csv;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub use super::mnist_outputs::{plot_sweep, read_rows, write_outputs, SweepRow, GOOD};
+pub use super::mnist_outputs::{
+    plot_sweep, read_rows, write_outputs, SweepRow, FIGURE7_SIZE, GOOD,
+};
 
 #[derive(Debug, Clone)]
 pub struct SweepOptions {

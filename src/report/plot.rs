@@ -240,3 +240,93 @@ pub fn bars(path: &Path, title: &str, labels: &[&str], series: &[(&str, &[f64])]
         root.present().map_err(perr(path))
     })
 }
+
+/// One named series of `(x, mean, spread)` points: a line through the means, with error bars
+/// of ± spread (none where the spread is 0).
+pub struct ErrorSeries<'a> {
+    pub name: &'a str,
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// One panel of [`panels`]: its own caption, y axis and series over the shared x axis.
+pub struct Panel<'a> {
+    pub caption: String,
+    pub y_label: &'a str,
+    pub y_range: (f64, f64),
+    pub series: Vec<ErrorSeries<'a>>,
+}
+
+/// Width and height of one panel of [`panels`] (a figure is `n` of them side by side, plus
+/// [`TITLE_HEIGHT`] for its title).
+pub const PANEL_SIZE: (u32, u32) = (700, 560);
+/// Height of the title strip above the panels of [`panels`].
+pub const TITLE_HEIGHT: u32 = 50;
+
+/// Panels side by side under one title, sharing the x axis `x_label`, written to `path`
+/// atomically: `n · 700` by `560 + 50` pixels.
+pub fn panels(path: &Path, title: &str, x_label: &str, panels: &[Panel]) -> Result<()> {
+    let n = panels.len().max(1) as u32;
+    write_via(path, |tmp| {
+        let size = (PANEL_SIZE.0 * n, PANEL_SIZE.1 + TITLE_HEIGHT);
+        let root = BitMapBackend::new(tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(perr(path))?;
+        let (head, body) = root.split_vertically(TITLE_HEIGHT);
+        head.titled(title, ("sans-serif", 26)).map_err(perr(path))?;
+        for (area, panel) in body.split_evenly((1, n as usize)).iter().zip(panels) {
+            draw_errors(area, x_label, panel).map_err(perr(path))?;
+        }
+        root.present().map_err(perr(path))
+    })
+}
+
+fn draw_errors<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    x_label: &str,
+    panel: &Panel,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let xs = panel
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0));
+    let (x0, x1) = xs.fold((0.0f64, 1.0f64), |(a, b), x| (a.min(x), b.max(x)));
+    let pad = 0.03 * (x1 - x0);
+    let (y0, y1) = panel.y_range;
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0 - pad..x1 + pad, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(panel.y_label)
+        .x_label_formatter(&|x| format!("{x:.1}"))
+        .draw()?;
+    for (i, s) in panel.series.iter().enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        let line = s.points.iter().map(|p| (p.0, p.1));
+        chart
+            .draw_series(LineSeries::new(line, c.stroke_width(2)))?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        chart.draw_series(
+            s.points
+                .iter()
+                .map(|&p| Circle::new((p.0, p.1), 3, c.filled())),
+        )?;
+        let bars = s.points.iter().filter(|p| p.2 > 0.0).map(|&(x, m, d)| {
+            let (lo, hi) = ((m - d).max(y0), (m + d).min(y1));
+            ErrorBar::new_vertical(x, lo, m, hi, c.stroke_width(1), 8)
+        });
+        chart.draw_series(bars)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        // Few points sit mid-height at low h in either panel (∂ILP succeeds, errors are low).
+        .position(SeriesLabelPosition::MiddleLeft)
+        .draw()?;
+    Ok(())
+}

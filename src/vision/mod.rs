@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod convnet;
 pub mod digest;
 pub mod digit_files;
+pub mod logits_cache;
 pub mod matching;
 pub mod mlp;
 pub mod mnist;

@@ -1,12 +1,16 @@
 //! What every run of a study shares: MNIST, the pretrained conv-net (and, for frozen runs, its
 //! cached logits) and the task the runs learn; and the perception each run builds from it.
+//!
+//! A context from [`prepare`] also keeps the frozen logits on disk beside the checkpoint
+//! ([`vision::logits_cache`]): the conv-net's pass over 70,000 images is the largest cost of a
+//! frozen run on a few CPU cores, and it gives the same tensors every time.
 
 use crate::error::Result;
 use crate::neuro::perception::logits_of;
 use crate::neuro::taskfile::{self, NeuroTask};
 use crate::neuro::{Perception, VisionMode};
-use crate::vision::{self, ConvNet, Mnist, PretrainConfig};
-use std::path::Path;
+use crate::vision::{self, logits_cache, ConvNet, Mnist, PretrainConfig};
+use std::path::{Path, PathBuf};
 use tch::{nn, Device, Tensor};
 
 /// MNIST, the pretrained conv-net and (for frozen runs) its cached logits, shared by every run,
@@ -19,6 +23,9 @@ pub struct Context {
     pub net_accuracy: Option<f64>,
     pub cached: Option<(Tensor, Tensor)>,
     pub device: Device,
+    /// The checkpoint's folder and the SHA-256 of its weights, under which the frozen logits are
+    /// kept on disk (None: computed in memory only, as for a context made from parts).
+    logits_store: Option<(PathBuf, String)>,
 }
 
 /// Loads MNIST and the conv-net (pretraining it when there is no valid checkpoint).
@@ -54,6 +61,7 @@ pub fn prepare(
         net: loaded.net,
         cached: None,
         device,
+        logits_store: Some((model_dir.to_path_buf(), loaded.meta.weights_sha256)),
     })
 }
 
@@ -74,6 +82,7 @@ impl Context {
             net_accuracy,
             cached: None,
             device,
+            logits_store: None,
         }
     }
 
@@ -82,13 +91,27 @@ impl Context {
         self.task = task;
     }
 
-    /// Logits of every training and test image under the frozen conv-net (computed once).
+    /// Logits of every training and test image under the frozen conv-net: computed once per
+    /// checkpoint, read back from its logits file when it has one (a file that cannot be written
+    /// costs only the time: the run goes on, and says so).
     pub fn cache_logits(&mut self) -> Result<()> {
-        if self.cached.is_none() {
-            let tr = logits_of(&self.net, &self.mnist.train_images, self.device)?;
-            let te = logits_of(&self.net, &self.mnist.test_images, self.device)?;
-            self.cached = Some((tr, te));
+        if self.cached.is_some() {
+            return Ok(());
         }
+        if let Some((dir, sha)) = &self.logits_store {
+            if let Some(kept) = logits_cache::load(dir, sha, self.device) {
+                self.cached = Some(kept);
+                return Ok(());
+            }
+        }
+        let tr = logits_of(&self.net, &self.mnist.train_images, self.device)?;
+        let te = logits_of(&self.net, &self.mnist.test_images, self.device)?;
+        if let Some((dir, sha)) = &self.logits_store {
+            if let Err(e) = logits_cache::save(dir, sha, self.device, &tr, &te) {
+                eprintln!("note: the frozen conv-net's logits are not kept for later runs: {e}");
+            }
+        }
+        self.cached = Some((tr, te));
         Ok(())
     }
 
