@@ -144,7 +144,8 @@ fn best_program(
     if !report.satisfiable {
         return Ok(None);
     }
-    task.parse_rules(&report.program, "abduced program").map(Some)
+    task.parse_rules(&report.program, "abduced program")
+        .map(Some)
 }
 
 /// The permutation with the fewest count-weighted errors against `table` (exact), starting

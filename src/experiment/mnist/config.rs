@@ -1,11 +1,11 @@
 //! One MNIST run's settings (with their defaults and validation) and its report, the figures
 //! written to `metrics.json`.
 
+use super::JointConfig;
 use crate::error::{Error, Result};
 use crate::neuro::{ImageSemantics, VisionMode};
 use crate::train::TrainConfig;
 use crate::vision::MlpConfig;
-use super::JointConfig;
 use serde::{Deserialize, Serialize};
 
 /// One run's settings (serde; documented defaults).

@@ -97,13 +97,16 @@ impl PairModel for TableModel {
             let joint = if self.images == 1 {
                 p1.f_mul(&q.f_unsqueeze(0)?)?
             } else {
-                p1.f_matmul(&q)?
-                    .f_mul(&right.f_softmax(-1, Kind::Float)?)?
+                p1.f_matmul(&q)?.f_mul(&right.f_softmax(-1, Kind::Float)?)?
             };
             joint.f_sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
         };
         f().map_err(torch_err(|| {
-            format!("P(target) through table {} from {}", shape(&self.table), shape(left))
+            format!(
+                "P(target) through table {} from {}",
+                shape(&self.table),
+                shape(left)
+            )
         }))
     }
 }
@@ -193,7 +196,14 @@ pub(super) fn train_joint(
         ..cfg.dilp.clone()
     };
     curve.extend(stage(
-        &model, &perception, &vs, split, test, &stage3, "rule", offset,
+        &model,
+        &perception,
+        &vs,
+        split,
+        test,
+        &stage3,
+        "rule",
+        offset,
     )?);
 
     // The final reading may support a program (or naming) that explains more pairs.
