@@ -54,7 +54,7 @@ fn joint_config() -> MnistRunConfig {
 
 #[test]
 fn a_small_joint_run_reads_digits_and_less_than_from_pair_labels_alone() {
-    tch::set_num_threads(2);
+    tch::set_num_threads(1);
     let mut ctx = small_context();
     let out = std::env::temp_dir().join(format!("dilp-joint-{}", std::process::id()));
     let r = run_one(&mut ctx, &joint_config(), &out).unwrap();
