@@ -248,7 +248,11 @@ mod mnist {
                 "conv-net digit accuracy after training: {d:.4} (under d -> 9-d: {rev:.4}; under the best one-to-one matching: {m:.4})"
             );
         }
-        let tuples = if r.tuples == 10 { "digits" } else { "digit pairs" };
+        let tuples = if r.tuples == 10 {
+            "digits"
+        } else {
+            "digit pairs"
+        };
         println!(
             "program (correct on {}/{} {tuples} by the engine):\n{}",
             r.engine_pairs_correct, r.tuples, r.program

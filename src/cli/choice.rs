@@ -189,6 +189,9 @@ pub enum Vision {
     Finetune,
     /// Randomly initialised and trained only through the rules: no digit label at all.
     Scratch,
+    /// Randomly initialised; rule and digits learned together from the pair labels alone (no
+    /// symbolic table of digit pairs): clusters, abduction, then training through the rule.
+    Joint,
 }
 choice!(Vision, "vision mode");
 
@@ -289,6 +292,7 @@ impl From<Vision> for dilp::neuro::VisionMode {
             Vision::Frozen => Self::Frozen,
             Vision::Finetune => Self::Finetune,
             Vision::Scratch => Self::Scratch,
+            Vision::Joint => Self::Joint,
         }
     }
 }

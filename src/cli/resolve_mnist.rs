@@ -2,7 +2,7 @@
 //! [`MnistRunConfig`]. Precedence, highest first:
 //! 1. the flags;
 //! 2. the vision mode's own defaults (finetune: a gentle conv-net rate; scratch: the warm-up,
-//!    the balance term and the `worlds` semantics), applied when there is no file or when
+//!    the balance term and the `worlds` semantics; joint: the balance term), applied when there is no file or when
 //!    `--vision` names the mode, since a file is usually a run's resolved `config.json`, to be
 //!    taken as written;
 //! 3. the `--config` file;
@@ -97,6 +97,14 @@ fn mode_defaults_of(c: &mut MnistRunConfig, steps: Option<usize>) {
             c.symbolic_warmup = 300;
             c.dilp.balance_weight = 1.0;
             c.dilp.steps = steps.unwrap_or(1500);
+        }
+        VisionMode::Joint => {
+            // No symbolic warm-up (refused by validation if asked for); the balance term keeps
+            // every class in use while the clusters form. `--steps`: the steps through the
+            // abduced rule (stage 3); stage 1's are `joint.cluster_steps`.
+            c.symbolic_warmup = 0;
+            c.dilp.balance_weight = 1.0;
+            c.dilp.steps = steps.unwrap_or(600);
         }
     }
 }

@@ -2,8 +2,10 @@
 //! task's perceived predicates (`image1(d)`, `image2(d)`, or `image(d)`), merged into the
 //! background valuation of a ∂ILP module whose nullary `target` is the item's label.
 //!
-//! [`taskfile`] (no LibTorch) reads a task from its file; the rest needs the `torch` feature.
+//! [`taskfile`] (no LibTorch) reads a task from its file and [`abduce`] (no LibTorch) names a
+//! conv-net's clusters and finds a program from pair labels; the rest needs the `torch` feature.
 
+pub mod abduce;
 mod labelling;
 #[cfg(feature = "torch")]
 pub mod less_than;

@@ -15,6 +15,10 @@ pub enum VisionMode {
     Finetune,
     /// Randomly initialised and trained only through the rules: no digit labels at all.
     Scratch,
+    /// Randomly initialised; the rule and the digits learned together from the pair labels
+    /// alone (no symbolic table of digit tuples): clusters, then abduction, then training
+    /// through the abduced program (see `experiment::mnist::joint`).
+    Joint,
 }
 
 impl std::str::FromStr for VisionMode {
@@ -24,8 +28,9 @@ impl std::str::FromStr for VisionMode {
             "frozen" => Ok(VisionMode::Frozen),
             "finetune" => Ok(VisionMode::Finetune),
             "scratch" => Ok(VisionMode::Scratch),
+            "joint" => Ok(VisionMode::Joint),
             _ => Err(format!(
-                "unknown vision mode `{s}` (frozen, finetune, scratch)"
+                "unknown vision mode `{s}` (frozen, finetune, scratch, joint)"
             )),
         }
     }

@@ -269,6 +269,14 @@ pub fn load_run(
             path: cfg_path.clone(),
             msg: format!("vision: {e}"),
         })?;
+    if vision == VisionMode::Joint {
+        return Err(Error::Data {
+            path: cfg_path,
+            msg: "a joint run (--vision joint) has no rule weights to load: its program is \
+                  program.dl and its conv-net the `convnet` tensors of dilp.ot"
+                .into(),
+        });
+    }
     let pretrained = VarStore::new(device);
     let (net, _) = crate::vision::checkpoint::load(&pretrained.root(), model_dir)?;
     let mut vs = VarStore::new(device);

@@ -205,6 +205,30 @@ impl ConvNet {
     }
 }
 
+impl ConvNet {
+    /// Renames the output classes in place: class `i`'s logit becomes class `pi[i]`'s (`pi`
+    /// a permutation of 0..10), by permuting the rows of the output layer. Used when a reading
+    /// learned without labels is given names (joint training).
+    pub fn permute_outputs(&self, pi: &[usize; 10]) -> Result<()> {
+        let mut from = [0i64; 10];
+        for (i, &k) in pi.iter().enumerate() {
+            from[k] = i as i64;
+        }
+        tch::no_grad(|| {
+            let device = self.fc2.ws.device();
+            let idx = Tensor::f_from_slice(&from)
+                .and_then(|t| t.f_to_device(device))
+                .map_err(torch_err)?;
+            let layers = std::iter::once(&self.fc2.ws).chain(self.fc2.bs.as_ref());
+            for t in layers {
+                let moved = t.f_index_select(0, &idx).map_err(torch_err)?;
+                t.shallow_clone().f_copy_(&moved).map_err(torch_err)?;
+            }
+            Ok(())
+        })
+    }
+}
+
 impl nn::ModuleT for ConvNet {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         ConvNet::forward_t(self, xs, train)

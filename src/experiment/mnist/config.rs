@@ -1,6 +1,7 @@
 //! One MNIST run's settings (with their defaults and validation) and its report, the figures
 //! written to `metrics.json`.
 
+use super::JointConfig;
 use crate::error::{Error, Result};
 use crate::neuro::{ImageSemantics, VisionMode};
 use crate::train::TrainConfig;
@@ -41,6 +42,9 @@ pub struct MnistRunConfig {
     pub symbolic_warmup: usize,
     /// Adam learning rate of the symbolic warm-up. Default 0.05.
     pub symbolic_lr: f64,
+    /// Joint training's own settings (read only in the `joint` vision mode; see
+    /// [`JointConfig`] for their defaults).
+    pub joint: JointConfig,
 }
 
 impl Default for MnistRunConfig {
@@ -63,6 +67,7 @@ impl Default for MnistRunConfig {
             restart_loss: 0.2,
             symbolic_warmup: 0,
             symbolic_lr: 0.05,
+            joint: JointConfig::default(),
         }
     }
 }
@@ -100,7 +105,14 @@ impl MnistRunConfig {
         if !(self.restart_loss.is_finite() && self.restart_loss >= 0.0) {
             return bad("restart_loss must be non-negative");
         }
-        Ok(())
+        if self.vision == VisionMode::Joint && self.symbolic_warmup > 0 {
+            return bad(&format!(
+                "symbolic_warmup = {} (--symbolic-warmup): the joint vision mode learns from the \
+                 image-pair labels alone and takes no symbolic table of digit tuples; set it to 0",
+                self.symbolic_warmup
+            ));
+        }
+        self.joint.validate()
     }
 }
 

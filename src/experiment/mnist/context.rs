@@ -127,7 +127,7 @@ impl Context {
                     test: te.shallow_clone(),
                 })
             }
-            VisionMode::Finetune | VisionMode::Scratch => {
+            VisionMode::Finetune | VisionMode::Scratch | VisionMode::Joint => {
                 let net = ConvNet::new(path, self.net.config())?;
                 if mode == VisionMode::Finetune {
                     net.copy_from(&self.net)?;

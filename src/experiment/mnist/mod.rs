@@ -4,25 +4,30 @@
 //! digit tuples; the learned program checked by the engine on every digit tuple (10 or 100).
 //!
 //! [`run_one`] is one run; its parts: the settings and report (`config`), the shared data and
-//! conv-net (`context`), the ∂ILP attempts (`dilp`), the MLP baseline (`mlp`), the conv-net's
-//! digit accuracy (`digits`), the training curves (`curves`) and the picture of test
-//! items (`picture`, `pairs.png`).
+//! conv-net (`context`), the ∂ILP attempts (`dilp`), joint training of rule and digits from
+//! the labels alone (`joint`, in place of `dilp` in that vision mode), the MLP baseline
+//! (`mlp`), the conv-net's digit accuracy (`digits`), the training curves (`curves`) and the
+//! picture of test items (`picture`, `pairs.png`).
 
 mod config;
 mod context;
 mod curves;
 mod digits;
 mod dilp;
+mod joint;
 mod mlp;
 pub mod picture;
 
 pub use config::{MnistRunConfig, MnistRunReport};
 pub use context::{prepare, Context};
+pub use joint::JointConfig;
 
 use crate::error::{Error, Result};
 use crate::ilp::{check_program, drop_idle_clauses, program_text};
+use crate::logic::Clause;
+use crate::neuro::{Perception, VisionMode};
 use crate::report::files::{write_atomic, write_json, write_via};
-use crate::train::{accuracy, TestSets};
+use crate::train::{accuracy, CurvePoint, PairModel, TestSets};
 use crate::vision::{PairSpec, PairSplit};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -63,27 +68,26 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     tch::manual_seed(cfg.seed as i64);
 
     let dilp_start = Instant::now();
-    let (best, attempts) = dilp::train_dilp(ctx, cfg, &split, &test)?;
-    let dilp::Attempt {
-        loss: dilp_loss,
-        vs,
-        rules,
-        perception,
-        curve: dilp_curve,
-    } = best;
-    let dilp_seen = accuracy(&rules, &perception, &split.test_seen)?;
-    let dilp_held = accuracy(&rules, &perception, &split.test_heldout)?;
+    let t = train_rules(ctx, cfg, &split, &test)?;
+    if let Some(notes) = &t.notes {
+        write_json(&out.join("joint.json"), notes)?;
+    }
+    let model = t.model.as_ref();
+    let dilp_seen = accuracy(model, &t.perception, &split.test_seen)?;
+    let dilp_held = accuracy(model, &t.perception, &split.test_heldout)?;
     let (digit_acc, digit_rev, digit_matched, digit_confusion) =
-        digits::digit_accuracy(&perception, &ctx.mnist)?;
-    // The read-out's clauses that change no prediction on any digit tuple are not reported.
-    let learned = drop_idle_clauses(&rules.task, &rules.f_read_out()?.rules());
-    let program = program_text(&rules.task.vocab, &learned);
-    let check = check_program(&rules.task, &learned);
+        digits::digit_accuracy(&t.perception, &ctx.mnist)?;
+    // The program's clauses that change no prediction on any digit tuple are not reported.
+    let learned = drop_idle_clauses(&ctx.task.task, &t.program);
+    let program = program_text(&ctx.task.task.vocab, &learned);
+    let check = check_program(&ctx.task.task, &learned);
     let engine_pairs_correct = check
         .worlds
         .iter()
         .filter(|w| w.false_positives.is_empty() && w.false_negatives.is_empty())
         .count();
+    let (vs, perception, dilp_curve) = (t.vs, t.perception, t.curve);
+    let (attempts, dilp_loss) = (t.attempts, t.loss);
     save_vars(&vs, &out.join("dilp.ot"))?;
     let title = format!(
         "{}  H={}  SEED {}  {:?}",
@@ -93,7 +97,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         cfg.vision
     );
     let test_images = &ctx.mnist.test_images;
-    picture::write_picture(out, &title, &rules, &perception, &split, test_images)?;
+    picture::write_picture(out, &title, model, &perception, &split, test_images)?;
     drop(perception);
     // Taken here, before the MLP trains: the ∂ILP side's own time.
     let dilp_seconds = dilp_start.elapsed().as_secs_f64();
@@ -132,6 +136,52 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     };
     write_json(&out.join("metrics.json"), &report)?;
     Ok(report)
+}
+
+/// The rule side of a run, trained: ∂ILP attempts, or joint training in that vision mode.
+struct Trained {
+    model: Box<dyn PairModel>,
+    perception: Perception,
+    vs: nn::VarStore,
+    /// The program as read out (before idle clauses are dropped).
+    program: Vec<Clause>,
+    loss: f64,
+    attempts: usize,
+    curve: Vec<CurvePoint>,
+    /// Joint training's abductions.
+    notes: Option<Vec<joint::AbductionNote>>,
+}
+
+fn train_rules(
+    ctx: &mut Context,
+    cfg: &MnistRunConfig,
+    split: &PairSplit,
+    test: &TestSets,
+) -> Result<Trained> {
+    if cfg.vision == VisionMode::Joint {
+        let j = joint::train_joint(ctx, cfg, split, test)?;
+        return Ok(Trained {
+            model: Box::new(j.model),
+            perception: j.perception,
+            vs: j.vs,
+            program: j.program,
+            loss: j.loss,
+            attempts: 1,
+            curve: j.curve,
+            notes: Some(j.notes),
+        });
+    }
+    let (best, attempts) = dilp::train_dilp(ctx, cfg, split, test)?;
+    Ok(Trained {
+        program: best.rules.f_read_out()?.rules(),
+        model: Box::new(best.rules),
+        perception: best.perception,
+        vs: best.vs,
+        loss: best.loss,
+        attempts,
+        curve: best.curve,
+        notes: None,
+    })
 }
 
 /// `experiments/results/mnist-train-h0.7-s0-frozen`.

@@ -3,9 +3,9 @@
 //! are already a seeded random draw, so the first ones are a fair and repeatable sample.
 
 use crate::error::{shape, torch_err, Result};
-use crate::neuro::{Perception, RuleModule};
+use crate::neuro::Perception;
 use crate::report::pair_grid::{self, GridItem, COLUMNS};
-use crate::train::probabilities;
+use crate::train::{probabilities, PairModel};
 use crate::vision::{Pair, PairSplit};
 use std::path::{Path, PathBuf};
 use tch::Tensor;
@@ -26,19 +26,19 @@ pub fn chosen(split: &PairSplit) -> Vec<(Pair, bool)> {
         .collect()
 }
 
-/// Writes `out/pairs.png` for `rules` reading digits through `perception`; `test_images` is the
+/// Writes `out/pairs.png` for `model` (the ∂ILP module or joint's program) reading digits through `perception`; `test_images` is the
 /// `[N, 1, 28, 28]` tensor of MNIST test images the split's test items index. Returns its path.
 pub fn write_picture(
     out: &Path,
     title: &str,
-    rules: &RuleModule,
+    model: &dyn PairModel,
     perception: &Perception,
     split: &PairSplit,
     test_images: &Tensor,
 ) -> Result<PathBuf> {
     let shown = chosen(split);
     let pairs: Vec<Pair> = shown.iter().map(|&(p, _)| p).collect();
-    let p_target = probabilities(rules, perception, &pairs)?;
+    let p_target = probabilities(model, perception, &pairs)?;
     let wanted: Vec<i64> = (pairs.iter())
         .flat_map(|p| [p.left as i64, p.right as i64])
         .collect();
