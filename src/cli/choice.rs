@@ -187,7 +187,8 @@ pub enum Vision {
     Frozen,
     /// Pretrained, then trained further by the rule loss.
     Finetune,
-    /// Randomly initialised and trained only through the rules: no digit label at all.
+    /// Randomly initialised and trained only through the rules: no digit label, but its default
+    /// symbolic warm-up is given the seen digit pairs' labelled worlds.
     Scratch,
     /// Randomly initialised; rule and digits learned together from the pair labels alone (no
     /// symbolic table of digit pairs): clusters, abduction, then training through the rule.

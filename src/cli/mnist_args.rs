@@ -110,7 +110,8 @@ pub struct RunFlags {
     /// Training image pairs [default: 20000].
     #[arg(long, value_parser = values::at_least_one)]
     pub pairs: Option<usize>,
-    /// Training steps [default: 400 for ∂ILP (1500 in scratch mode), 1500 for the MLP].
+    /// Training steps [default: 400 for ∂ILP (1500 in scratch mode; in joint mode 600 steps
+    /// through the abduced rule after `joint.cluster_steps`, 900), 1500 for the MLP].
     #[arg(long)]
     pub steps: Option<usize>,
     /// How the digit distributions enter the rules [default: worlds in scratch mode, else fuzzy].
@@ -160,7 +161,8 @@ pub struct MnistSweepArgs {
     /// Training image pairs [default: 20000].
     #[arg(long, value_parser = values::at_least_one)]
     pub pairs: Option<usize>,
-    /// Training steps [default: 400 for ∂ILP (1500 in scratch mode), 1500 for the MLP].
+    /// Training steps [default: 400 for ∂ILP (1500 in scratch mode; in joint mode 600 steps
+    /// through the abduced rule after `joint.cluster_steps`, 900), 1500 for the MLP].
     #[arg(long)]
     pub steps: Option<usize>,
     /// Device: auto (CUDA when available) | cpu | cuda | cuda:N.
