@@ -274,11 +274,14 @@ fn mae_loss_learns_through_flipped_labels() {
         .expect("crisp selection checks every seed");
     assert_eq!(crisp.train_errors, 2, "{}", crisp.program);
     assert_eq!(crisp.validation_mse, 0.0, "{}", crisp.program);
-    // The paper's loss on the same seeds does worse.
+    // The paper's model (its loss, no restarts) on the same seeds does worse. (With the default
+    // restarts BCE reaches the fewest-errors program here too: experiments/RESULTS.md, Table 4
+    // with the default.)
     let bce = learn(
         &task,
         &LearnConfig {
             loss: dilp::dilp::Loss::Bce,
+            restart_window: 0,
             ..cfg
         },
         Device::Cpu,
