@@ -6,14 +6,12 @@
 #[path = "support/tiny_mnist.rs"]
 mod tiny_mnist;
 
-use dilp::experiment::mnist::MnistRunConfig;
 use dilp::experiment::mnist_shard::{merge, Shard};
 use dilp::experiment::mnist_sweep::{sweep_with, SweepOptions, FIGURE7_SIZE};
-use dilp::train::TrainConfig;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tiny_mnist::tiny_context;
+use tiny_mnist::{tiny_context, tiny_run};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dilp-shard-{name}-{}", std::process::id()));
@@ -23,24 +21,10 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Two proportions, two runs each: four runs of 20 steps on the tiny context.
 fn options(out: &Path, shard: Option<Shard>) -> SweepOptions {
-    let small = TrainConfig {
-        steps: 20,
-        batch_size: 16,
-        eval_every: 10,
-        eval_pairs: 50,
-        ..Default::default()
-    };
     SweepOptions {
         held_out: vec![0.2, 0.5],
         runs: 2,
-        base: MnistRunConfig {
-            pairs: 200,
-            test_pairs: 100,
-            dilp: small.clone(),
-            mlp: small,
-            restarts: 0,
-            ..Default::default()
-        },
+        base: tiny_run(0.0),
         device: tch::Device::Cpu,
         out: out.to_path_buf(),
         data_dir: PathBuf::new(),

@@ -73,7 +73,7 @@ fn one_image_split_holds_out_digits_and_never_trains_on_them() {
 
 #[path = "support/tiny_mnist.rs"]
 mod tiny_mnist;
-use tiny_mnist::{tiny_context, IS_ONE};
+use tiny_mnist::{tiny_context, tiny_run, IS_ONE};
 
 #[test]
 fn one_image_module_learns_symbolically_and_reads_one_distribution() {
@@ -155,26 +155,10 @@ fn the_proof_lists_the_ground_instances_that_derive_the_target() {
 #[test]
 fn a_one_image_run_goes_end_to_end() {
     let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
-    use dilp::experiment::mnist::{run_one, MnistRunConfig};
-    use dilp::train::TrainConfig;
+    use dilp::experiment::mnist::run_one;
     tch::set_num_threads(1);
     let mut ctx = tiny_context();
-    let small = TrainConfig {
-        steps: 20,
-        batch_size: 16,
-        eval_every: 10,
-        eval_pairs: 50,
-        ..Default::default()
-    };
-    let run = MnistRunConfig {
-        held_out: 0.3,
-        pairs: 200,
-        test_pairs: 100,
-        dilp: small.clone(),
-        mlp: small,
-        restarts: 0,
-        ..Default::default()
-    };
+    let run = tiny_run(0.3);
     let out = std::env::temp_dir().join(format!("dilp-one-image-{}", std::process::id()));
     let r = run_one(&mut ctx, &run, &out).unwrap();
     assert_eq!((r.task.as_str(), r.tuples), ("mnist_is_one", 10));
@@ -197,30 +181,14 @@ fn a_one_image_run_goes_end_to_end() {
 #[test]
 fn an_interrupted_sweep_resumes_its_missing_runs_only() {
     let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
-    use dilp::experiment::mnist::MnistRunConfig;
     use dilp::experiment::mnist_sweep::{sweep_with, SweepOptions};
-    use dilp::train::TrainConfig;
     tch::set_num_threads(1);
     let context = tiny_context;
-    let small = TrainConfig {
-        steps: 20,
-        batch_size: 16,
-        eval_every: 10,
-        eval_pairs: 50,
-        ..Default::default()
-    };
     let out = std::env::temp_dir().join(format!("dilp-sweep-resume-{}", std::process::id()));
     let opts = |resume| SweepOptions {
         held_out: vec![0.3],
         runs: 2,
-        base: MnistRunConfig {
-            pairs: 200,
-            test_pairs: 100,
-            dilp: small.clone(),
-            mlp: small.clone(),
-            restarts: 0,
-            ..Default::default()
-        },
+        base: tiny_run(0.0),
         device: Device::Cpu,
         out: out.clone(),
         data_dir: PathBuf::new(),

@@ -4,44 +4,19 @@
 #![cfg(feature = "torch")]
 
 use dilp::experiment::mnist::picture::{chosen, ITEMS};
-use dilp::experiment::mnist::{run_one, Context, MnistRunConfig};
+use dilp::experiment::mnist::run_one;
 use dilp::report::pair_grid::{canvas_size, cell_origin, cell_size, HELD_OUT, RIGHT, WRONG};
-use dilp::train::TrainConfig;
-use dilp::vision::{ConvNet, ConvNetConfig, Mnist, PairSpec, PairSplit};
-use std::path::Path;
-use tch::{nn, Device};
+use dilp::vision::{PairSpec, PairSplit};
+
+#[path = "support/tiny_mnist.rs"]
+mod tiny_mnist;
+use tiny_mnist::{tiny_less_than_context, tiny_run};
 
 #[test]
 fn a_less_than_run_writes_its_picture() {
     tch::set_num_threads(1);
-    tch::manual_seed(0);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
-    let data = Mnist::load(dir).unwrap().subset(500, 300).unwrap();
-    let vs = nn::VarStore::new(Device::Cpu);
-    let net_cfg = ConvNetConfig {
-        conv1: 4,
-        conv2: 8,
-        hidden: 16,
-        dropout: 0.0,
-    };
-    let net = ConvNet::new(&vs.root(), &net_cfg).unwrap();
-    let mut ctx = Context::from_parts(data, vs, net, None, Device::Cpu);
-    let small = TrainConfig {
-        steps: 20,
-        batch_size: 16,
-        eval_every: 10,
-        eval_pairs: 50,
-        ..Default::default()
-    };
-    let run = MnistRunConfig {
-        held_out: 0.5,
-        pairs: 200,
-        test_pairs: 100,
-        dilp: small.clone(),
-        mlp: small,
-        restarts: 0,
-        ..Default::default()
-    };
+    let mut ctx = tiny_less_than_context();
+    let run = tiny_run(0.5);
     let out = std::env::temp_dir().join(format!("dilp-picture-{}", std::process::id()));
     run_one(&mut ctx, &run, &out).unwrap();
     let img = image::open(out.join("pairs.png")).unwrap().to_rgb8();

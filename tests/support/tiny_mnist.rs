@@ -26,6 +26,13 @@ labelling = "target :- image(X), zero(Z), succ(Z,X)."
 /// The one-image task on 500 training and 300 test MNIST images, read by a small untrained
 /// conv-net (frozen), the generator seeded first.
 pub fn tiny_context() -> dilp::experiment::mnist::Context {
+    let mut ctx = tiny_less_than_context();
+    ctx.set_task(dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap());
+    ctx
+}
+
+/// The default task (less-than) on the same images and conv-net as [`tiny_context`].
+pub fn tiny_less_than_context() -> dilp::experiment::mnist::Context {
     use dilp::vision::{ConvNet, ConvNetConfig, Mnist};
     tch::manual_seed(0);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
@@ -38,7 +45,26 @@ pub fn tiny_context() -> dilp::experiment::mnist::Context {
         dropout: 0.0,
     };
     let net = ConvNet::new(&vs.root(), &cfg).unwrap();
-    let mut ctx = dilp::experiment::mnist::Context::from_parts(data, vs, net, None, Device::Cpu);
-    ctx.set_task(dilp::neuro::parse_neuro_task(IS_ONE, "is_one.toml").unwrap());
-    ctx
+    dilp::experiment::mnist::Context::from_parts(data, vs, net, None, Device::Cpu)
+}
+
+/// Run settings small enough for a test on [`tiny_context`]: 200 training pairs, 100 test
+/// pairs per split, 20 steps of batch 16 for ∂ILP and the MLP alike, no restarts.
+pub fn tiny_run(held_out: f64) -> dilp::experiment::mnist::MnistRunConfig {
+    let small = dilp::train::TrainConfig {
+        steps: 20,
+        batch_size: 16,
+        eval_every: 10,
+        eval_pairs: 50,
+        ..Default::default()
+    };
+    dilp::experiment::mnist::MnistRunConfig {
+        held_out,
+        pairs: 200,
+        test_pairs: 100,
+        dilp: small.clone(),
+        mlp: small,
+        restarts: 0,
+        ..Default::default()
+    }
 }
