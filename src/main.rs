@@ -257,6 +257,11 @@ mod mnist {
             "program (correct on {}/{} {tuples} by the engine):\n{}",
             r.engine_pairs_correct, r.tuples, r.program
         );
+        if let (Some(s), Some(h)) = (r.program_seen_acc, r.program_heldout_acc) {
+            println!(
+                "the program on the conv-net's readings: seen pairs {s:.4}  held-out pairs {h:.4}"
+            );
+        }
         println!(
             "picture of test items (green right, red wrong, orange corner held out): {}",
             out.join("pairs.png").display()

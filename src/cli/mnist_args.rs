@@ -131,7 +131,8 @@ pub struct RunFlags {
     #[arg(long, value_parser = values::positive)]
     pub vision_lr: Option<f64>,
     /// Fresh initialisations of the rule weights tried when a run stays stuck (training loss
-    /// above 0.2) [default: 3].
+    /// above 0.3 × the best constant guess's, `restart_loss_ratio` in a --config file); the
+    /// attempt with the lowest training loss is kept [default: 3].
     #[arg(long)]
     pub restarts: Option<usize>,
     /// Weight of a label-free clustering term (confident, evenly used digit classes) added to

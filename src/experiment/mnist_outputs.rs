@@ -28,6 +28,12 @@ pub struct SweepRow {
     pub mlp_seen_acc: Fixed<4>,
     pub mlp_heldout_acc: Fixed<4>,
     pub engine_pairs_correct: usize,
+    /// The reported program's own accuracy (see [`MnistRunReport::program_seen_acc`]); empty
+    /// in rows from before it was measured.
+    #[serde(default)]
+    pub program_seen_acc: Option<Fixed<4>>,
+    #[serde(default)]
+    pub program_heldout_acc: Option<Fixed<4>>,
     pub digit_acc: Option<Fixed<4>>,
     pub dilp_seconds: Fixed<1>,
     pub mlp_seconds: Fixed<1>,
@@ -46,6 +52,8 @@ impl From<&MnistRunReport> for SweepRow {
             mlp_seen_acc: Fixed(r.mlp_seen_acc),
             mlp_heldout_acc: Fixed(r.mlp_heldout_acc),
             engine_pairs_correct: r.engine_pairs_correct,
+            program_seen_acc: r.program_seen_acc.map(Fixed),
+            program_heldout_acc: r.program_heldout_acc.map(Fixed),
             digit_acc: r.digit_acc.map(Fixed),
             dilp_seconds: Fixed(r.dilp_seconds),
             mlp_seconds: Fixed(r.mlp_seconds),
@@ -282,9 +290,15 @@ fn table(reports: &[MnistRunReport]) -> String {
     for h in hs {
         let rs: Vec<&MnistRunReport> = reports.iter().filter(|r| r.held_out == h).collect();
         type Column = (&'static str, &'static str, fn(&MnistRunReport) -> f64);
-        let cols: [Column; 4] = [
+        let cols: [Column; 6] = [
             ("∂ILP", "seen digit pairs", |r| r.dilp_seen_acc),
             ("∂ILP", "held-out pairs", |r| r.dilp_heldout_acc),
+            ("prog.", "seen digit pairs", |r| {
+                r.program_seen_acc.unwrap_or(f64::NAN)
+            }),
+            ("prog.", "held-out pairs", |r| {
+                r.program_heldout_acc.unwrap_or(f64::NAN)
+            }),
             ("MLP", "seen digit pairs", |r| r.mlp_seen_acc),
             ("MLP", "held-out pairs", |r| r.mlp_heldout_acc),
         ];
@@ -355,6 +369,8 @@ mod tests {
             mlp_seen_acc: Fixed(0.5),
             mlp_heldout_acc: Fixed(f64::NAN),
             engine_pairs_correct: 100,
+            program_seen_acc: Some(Fixed(0.9875)),
+            program_heldout_acc: None,
             digit_acc: None,
             dilp_seconds: Fixed(12.5),
             mlp_seconds: Fixed(3.0),
@@ -376,6 +392,8 @@ mod tests {
         assert_eq!(back[0].vision, VisionMode::Finetune);
         assert_eq!(back[1].held_out, Plain(0.5));
         assert!(back[1].mlp_heldout_acc.0.is_nan());
+        assert_eq!(back[0].program_seen_acc.map(|f| f.0), Some(0.9875));
+        assert!(back[0].program_heldout_acc.is_none());
         let plotted = read_rows(&path).unwrap();
         assert_eq!(plotted[0].0, 0.2);
         assert_eq!(plotted[0].1, 0.875);

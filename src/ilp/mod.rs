@@ -22,7 +22,8 @@ mod taskfile;
 
 pub use budget::{parse_size, MemoryBudget};
 pub use check::{
-    check_program, drop_idle_clauses, program_text, training_misses, CheckReport, WorldCheck,
+    check_program, drop_clauses_idle_on, drop_idle_clauses, program_text, training_misses,
+    CheckReport, WorldCheck,
 };
 pub use clausegen::{
     describe_clauses, describe_clauses_within, generate_all, generate_clauses, try_generate_all,

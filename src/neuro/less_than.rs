@@ -434,12 +434,18 @@ impl RuleModule {
 
     /// [`Self::read_out`], failing with the step and the shapes.
     pub fn f_read_out(&self) -> Result<ReadOut> {
+        self.f_read_out_above(0.1)
+    }
+
+    /// The top clause pair of each predicate and every clause whose marginal weight is above
+    /// `threshold` (above 1: the top pairs alone).
+    pub fn f_read_out_above(&self, threshold: f64) -> Result<ReadOut> {
         let probs = tch::no_grad(|| {
             self.weights
                 .iter()
                 .map(pair_softmax)
                 .collect::<Result<Vec<_>>>()
         })?;
-        read_out(&self.clause_sets, &probs, 0, 0.1)
+        read_out(&self.clause_sets, &probs, 0, threshold)
     }
 }

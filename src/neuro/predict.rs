@@ -289,7 +289,12 @@ pub fn load_run(
         path: weights.clone(),
         msg: format!("not this task's run weights: {e}"),
     })?;
-    let program = crate::ilp::drop_idle_clauses(&task.task, &rules.f_read_out()?.rules());
+    // The program the run reported (chosen and pruned as the run did), not a new read-out.
+    let program_path = dir.join("program.dl");
+    let text = std::fs::read_to_string(&program_path).map_err(|e| Error::io(&program_path, e))?;
+    let program = task
+        .task
+        .parse_rules(&text, &program_path.display().to_string())?;
     Ok(RunModel {
         stores: vec![vs, pretrained],
         rules,

@@ -1,13 +1,13 @@
 //! The ∂ILP side of a run: attempts from fresh rule weights until one's training loss is low
-//! enough, the attempt with the lowest training loss kept (the paper's selection rule: training
-//! data only).
+//! enough against the best constant guess's, the attempt with the lowest training loss kept
+//! (the paper's selection rule: training data only).
 
 use super::curves::CurveLog;
 use super::{Context, MnistRunConfig};
 use crate::error::{shape, torch_err, Result};
 use crate::neuro::{Perception, RuleModule};
 use crate::train::{mean_loss, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig};
-use crate::vision::PairSplit;
+use crate::vision::{Pair, PairSplit};
 use tch::{nn, Tensor};
 
 impl PairModel for RuleModule {
@@ -44,15 +44,17 @@ pub(super) struct Attempt {
     pub(super) curve: Vec<CurvePoint>,
 }
 
-/// Trains attempts until one's loss is at most `restart_loss` or the restarts run out; returns
-/// the best attempt and how many were made. A run whose training loss stays high is stuck in a
-/// local minimum of the rule weights, so it is restarted from a fresh initialisation.
+/// Trains attempts until one's loss is at most `restart_loss_ratio` times the constant
+/// guess's, or the restarts run out; returns the attempt with the lowest training loss and how
+/// many were made. A run whose training loss stays high is stuck in a local minimum of the rule
+/// weights, so it is restarted from a fresh initialisation.
 pub(super) fn train_dilp(
     ctx: &mut Context,
     cfg: &MnistRunConfig,
     split: &PairSplit,
     test: &TestSets,
 ) -> Result<(Attempt, usize)> {
+    let stuck_above = cfg.restart_loss_ratio * constant_guess_loss(loss_pairs(split));
     let mut best: Option<Attempt> = None;
     let mut attempts = 0;
     for attempt in 0..=cfg.restarts {
@@ -62,11 +64,23 @@ pub(super) fn train_dilp(
         if best.as_ref().is_none_or(|b| loss < b.loss) {
             best = Some(a);
         }
-        if loss <= cfg.restart_loss {
+        if loss <= stuck_above {
             break;
         }
     }
     Ok((best.expect("at least one attempt"), attempts))
+}
+
+/// The training pairs an attempt's loss is measured on: the first 4,000.
+fn loss_pairs(split: &PairSplit) -> &[Pair] {
+    &split.train[..split.train.len().min(4000)]
+}
+
+/// Mean BCE of predicting the base rate `p` of `pairs`' labels for every pair: `H(p)` in nats.
+fn constant_guess_loss(pairs: &[Pair]) -> f64 {
+    let p = pairs.iter().filter(|q| q.label).count() as f64 / pairs.len().max(1) as f64;
+    let h = |x: f64| if x > 0.0 { -x * x.ln() } else { 0.0 };
+    h(p) + h(1.0 - p)
 }
 
 /// Attempt number `attempt` (0 first), seeded from the run's seed and the attempt.
@@ -109,11 +123,7 @@ fn train_attempt(
         &mut log,
     )?;
     bar.finish_and_clear();
-    let loss = mean_loss(
-        &rules,
-        &perception,
-        &split.train[..split.train.len().min(4000)],
-    )?;
+    let loss = mean_loss(&rules, &perception, loss_pairs(split))?;
     Ok(Attempt {
         loss,
         vs,

@@ -17,16 +17,17 @@
 //! Everything is chosen on training pairs; the test pairs only feed the curves and the report.
 
 use super::curves::CurveLog;
+use super::table::TableModel;
 use super::{Context, MnistRunConfig};
 use crate::error::{shape, torch_err, Error, Result};
 use crate::logic::Clause;
 use crate::neuro::abduce::{abduce, Abduction, TupleCounts};
 use crate::neuro::perception::Split;
 use crate::neuro::{Perception, VisionMode};
-use crate::train::{mean_loss, train_pairs, CurvePoint, PairModel, TestSets, TrainConfig};
+use crate::train::{mean_loss, train_pairs, CurvePoint, TestSets, TrainConfig};
 use crate::vision::{Pair, PairSplit};
 use serde::{Deserialize, Serialize};
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 /// Settings of joint training (serde; documented defaults). Stage 3 runs `dilp.steps` steps
 /// (with `dilp`'s batch size, rates and balance weight), stage 1 `cluster_steps`.
@@ -71,43 +72,6 @@ impl JointConfig {
             ));
         }
         Ok(())
-    }
-}
-
-/// `P(target) = Σ p₁(a) p₂(b) σ(table_ab)` (one image: `Σ p(a) σ(table_a)`).
-pub(super) struct TableModel {
-    table: Tensor,
-    images: usize,
-}
-
-impl PairModel for TableModel {
-    fn name(&self) -> &str {
-        "joint"
-    }
-    fn images(&self) -> usize {
-        self.images
-    }
-    fn prob(&self, left: &Tensor, right: &Tensor) -> Tensor {
-        self.f_prob(left, right).unwrap_or_else(|e| panic!("{e}"))
-    }
-    fn f_prob(&self, left: &Tensor, right: &Tensor) -> Result<Tensor> {
-        let f = || -> std::result::Result<Tensor, tch::TchError> {
-            let q = self.table.f_sigmoid()?;
-            let p1 = left.f_softmax(-1, Kind::Float)?;
-            let joint = if self.images == 1 {
-                p1.f_mul(&q.f_unsqueeze(0)?)?
-            } else {
-                p1.f_matmul(&q)?.f_mul(&right.f_softmax(-1, Kind::Float)?)?
-            };
-            joint.f_sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
-        };
-        f().map_err(torch_err(|| {
-            format!(
-                "P(target) through table {} from {}",
-                shape(&self.table),
-                shape(left)
-            )
-        }))
     }
 }
 
@@ -162,10 +126,7 @@ pub(super) fn train_joint(
         mean: 0.0,
         stdev: 0.1,
     };
-    let free = TableModel {
-        table: vs.root().var("table", &dims, init),
-        images,
-    };
+    let free = TableModel::new(vs.root().var("table", &dims, init), images);
     let perception = ctx.perception(VisionMode::Joint, &(vs.root().set_group(1) / "convnet"))?;
     let stage1 = TrainConfig {
         steps: cfg.joint.cluster_steps,
@@ -177,18 +138,8 @@ pub(super) fn train_joint(
     let a = abduce_from(ctx, cfg, &perception, &split.train)?;
     let mut notes = vec![note("clusters", &a)];
     rename(&perception, &a.pi)?;
-    let crisp = |a: &Abduction| -> Result<TableModel> {
-        let v: Vec<f32> = a
-            .table
-            .iter()
-            .map(|&t| if t { 1.0 } else { -1.0 } * cfg.joint.sharpness as f32)
-            .collect();
-        let table = Tensor::f_from_slice(&v)
-            .and_then(|t| t.f_view(dims.as_slice()))
-            .and_then(|t| t.f_to_device(ctx.device))
-            .map_err(torch_err(|| "the abduced program's table"))?;
-        Ok(TableModel { table, images })
-    };
+    let crisp =
+        |a: &Abduction| TableModel::crisp(&a.table, images, cfg.joint.sharpness, ctx.device);
     let model = crisp(&a)?;
     let offset = cfg.joint.cluster_steps;
     let stage3 = TrainConfig {

@@ -6,8 +6,10 @@
 //! [`run_one`] is one run; its parts: the settings and report (`config`), the shared data and
 //! conv-net (`context`), the ∂ILP attempts (`dilp`), joint training of rule and digits from
 //! the labels alone (`joint`, in place of `dilp` in that vision mode), the MLP baseline
-//! (`mlp`), the conv-net's digit accuracy (`digits`), the training curves (`curves`) and the
-//! picture of test items (`picture`, `pairs.png`).
+//! (`mlp`), the conv-net's digit accuracy (`digits`), the reported program, chosen and pruned on
+//! the training pairs as the conv-net reads them (`reported`), a program's own accuracy through
+//! its table of verdicts (`table`), the training curves (`curves`) and the picture of test
+//! items (`picture`, `pairs.png`).
 
 mod config;
 mod context;
@@ -17,13 +19,15 @@ mod dilp;
 mod joint;
 mod mlp;
 pub mod picture;
+mod reported;
+mod table;
 
 pub use config::{MnistRunConfig, MnistRunReport};
 pub use context::{prepare, Context};
 pub use joint::JointConfig;
 
 use crate::error::{Error, Result};
-use crate::ilp::{check_program, drop_idle_clauses, program_text};
+use crate::ilp::{check_program, program_text};
 use crate::logic::Clause;
 use crate::neuro::{Perception, VisionMode};
 use crate::report::files::{write_atomic, write_json, write_via};
@@ -77,15 +81,17 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let dilp_held = accuracy(model, &t.perception, &split.test_heldout)?;
     let (digit_acc, digit_rev, digit_matched, digit_confusion) =
         digits::digit_accuracy(&t.perception, &ctx.mnist)?;
-    // The program's clauses that change no prediction on any digit tuple are not reported.
-    let learned = drop_idle_clauses(&ctx.task.task, &t.program);
+    // The reported program: chosen and pruned on the training pairs as the conv-net reads them.
+    let loss_pairs = &split.train[..split.train.len().min(4000)];
+    let counts = reported::read_counts(ctx.task.arity(), &t.perception, loss_pairs)?;
+    let learned = reported::choose(&ctx.task.task, &t.candidates, &counts);
     let program = program_text(&ctx.task.task.vocab, &learned);
     let check = check_program(&ctx.task.task, &learned);
-    let engine_pairs_correct = check
-        .worlds
-        .iter()
-        .filter(|w| w.false_positives.is_empty() && w.false_negatives.is_empty())
-        .count();
+    let engine_pairs_correct = check.worlds.iter().filter(|w| w.is_correct()).count();
+    let verdicts = crate::neuro::abduce::model_table(&ctx.task.task, &learned);
+    let table = table::TableModel::crisp(&verdicts, ctx.task.arity(), 30.0, ctx.device)?;
+    let program_seen = accuracy(&table, &t.perception, &split.test_seen)?;
+    let program_held = accuracy(&table, &t.perception, &split.test_heldout)?;
     let (vs, perception, dilp_curve) = (t.vs, t.perception, t.curve);
     let (attempts, dilp_loss) = (t.attempts, t.loss);
     save_vars(&vs, &out.join("dilp.ot"))?;
@@ -123,6 +129,8 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         mlp_heldout_acc: mlp_held,
         program,
         engine_pairs_correct,
+        program_seen_acc: Some(program_seen),
+        program_heldout_acc: Some(program_held),
         tuples: ctx.task.tuples(),
         digit_acc,
         digit_acc_reversed: digit_rev,
@@ -143,8 +151,8 @@ struct Trained {
     model: Box<dyn PairModel>,
     perception: Perception,
     vs: nn::VarStore,
-    /// The program as read out (before idle clauses are dropped).
-    program: Vec<Clause>,
+    /// The programs the rule side names, best first on a tie (see [`reported`]).
+    candidates: Vec<Vec<Clause>>,
     loss: f64,
     attempts: usize,
     curve: Vec<CurvePoint>,
@@ -164,7 +172,7 @@ fn train_rules(
             model: Box::new(j.model),
             perception: j.perception,
             vs: j.vs,
-            program: j.program,
+            candidates: vec![j.program],
             loss: j.loss,
             attempts: 1,
             curve: j.curve,
@@ -173,7 +181,10 @@ fn train_rules(
     }
     let (best, attempts) = dilp::train_dilp(ctx, cfg, split, test)?;
     Ok(Trained {
-        program: best.rules.f_read_out()?.rules(),
+        candidates: [f64::INFINITY, 0.3, 0.1, 0.03]
+            .iter()
+            .map(|&t| Ok(best.rules.f_read_out_above(t)?.rules()))
+            .collect::<Result<_>>()?,
         model: Box::new(best.rules),
         perception: best.perception,
         vs: best.vs,

@@ -1,0 +1,126 @@
+//! The program a run reports, chosen and pruned on what the run itself read.
+//!
+//! ∂ILP's weights name several programs: the top clause pair of each predicate, and with it
+//! every clause whose marginal weight is above 0.3, 0.1 or 0.03. Soft, they agree; crisp, a clause of weight 0.15
+//! can fire on digit tuples the soft model barely moves. So each candidate is scored the way a
+//! user would run it: the engine's verdict on each digit tuple, against the labels of the
+//! training pairs as the run's conv-net reads them (argmax digits of the first 4,000 pairs).
+//! The candidate with the fewest errors is kept (ties to the smaller program, then to the
+//! top pair), and pruned of the clauses that change no verdict on any tuple the conv-net reads
+//! in training: a clause that only tuples never seen could refute has nothing behind it.
+//!
+//! No digit label, held-out list or labelling program is used: only the training pairs'
+//! labels and the conv-net's readings, which every vision mode has.
+
+use crate::error::{shape, torch_err, Result};
+use crate::ilp::{drop_clauses_idle_on, Task, WorldCheck};
+use crate::logic::Clause;
+use crate::neuro::abduce::{model_table, TupleCounts};
+use crate::neuro::perception::Split;
+use crate::neuro::Perception;
+use crate::vision::Pair;
+use tch::Tensor;
+
+/// How often each digit tuple the conv-net reads among `pairs` was labelled true and false.
+pub(super) fn read_counts(
+    arity: usize,
+    perception: &Perception,
+    pairs: &[Pair],
+) -> Result<TupleCounts> {
+    let mut items = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(1000) {
+        let read = |right: bool| -> Result<Vec<i64>> {
+            let idx: Vec<i64> = (chunk.iter())
+                .map(|p| (if right { p.right } else { p.left }) as i64)
+                .collect();
+            let idx = Tensor::f_from_slice(&idx).map_err(torch_err(|| "image indices"))?;
+            let logits = perception.logits(Split::Train, &idx, false)?;
+            (logits.f_argmax(-1, false))
+                .and_then(|t| t.f_to_device(tch::Device::Cpu))
+                .and_then(|t| Vec::<i64>::try_from(&t))
+                .map_err(torch_err(|| format!("the readings of {}", shape(&logits))))
+        };
+        let (l, r) = (read(false)?, read(true)?);
+        for ((p, a), b) in chunk.iter().zip(l).zip(r) {
+            items.push(([a as usize, b as usize], p.label));
+        }
+    }
+    Ok(TupleCounts::of(arity, items))
+}
+
+/// Training pairs `table` (a verdict per tuple) gets wrong under `counts`.
+pub(super) fn errors(counts: &TupleCounts, table: &[bool]) -> u64 {
+    (table.iter().enumerate())
+        .map(|(row, &t)| if t { counts.neg[row] } else { counts.pos[row] })
+        .sum()
+}
+
+/// Tuples read often enough to count as seen: at least a quarter of the pairs a tuple would get
+/// if all were drawn equally, so that a few misread images do not make a tuple seen.
+fn seen(counts: &TupleCounts) -> Vec<bool> {
+    let total: u64 = counts.pos.iter().chain(&counts.neg).sum();
+    let floor = (total as f64 / counts.pos.len() as f64 / 4.0).max(1.0);
+    (0..counts.pos.len())
+        .map(|r| (counts.pos[r] + counts.neg[r]) as f64 >= floor)
+        .collect()
+}
+
+/// The reported program among `candidates` (see the module documentation), pruned.
+pub(super) fn choose(task: &Task, candidates: &[Vec<Clause>], counts: &TupleCounts) -> Vec<Clause> {
+    let seen = seen(counts);
+    let on = |w: &WorldCheck| seen.get(w.world).copied().unwrap_or(false);
+    let scored = candidates.iter().map(|c| {
+        let pruned = drop_clauses_idle_on(task, c, on);
+        (errors(counts, &model_table(task, &pruned)), pruned)
+    });
+    // `min_by_key` keeps the first of equals: candidates come top pair first.
+    (scored.min_by_key(|(e, p)| (*e, p.len())))
+        .map(|(_, p)| p)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::neuro::parse_neuro_task;
+
+    const LESS_THAN: &str = include_str!("../../../experiments/tasks/mnist/less_than.toml");
+    const RIGHT: &str = "target :- image2(Z), pred1(Z).
+        pred1(X) :- succ(Z,X), image1(Z).
+        pred1(X) :- succ(Z,X), pred1(Z).";
+    const ZERO: &str = "pred1(X) :- zero(X), image1(X).";
+
+    /// 40 pairs of each digit pair but those `unseen`, each labelled by less-than.
+    fn counts(unseen: &[usize]) -> TupleCounts {
+        let items = (0..100usize)
+            .filter(|r| !unseen.contains(r))
+            .flat_map(|r| std::iter::repeat(([r / 10, r % 10], r / 10 < r % 10)).take(40));
+        TupleCounts::of(2, items)
+    }
+
+    #[test]
+    fn a_clause_only_unseen_tuples_could_refute_is_not_reported() {
+        let task = parse_neuro_task(LESS_THAN, "less_than.toml").unwrap().task;
+        let right = task.parse_rules(RIGHT, "right").unwrap();
+        let extra = task
+            .parse_rules(&format!("{RIGHT}\n{ZERO}"), "extra")
+            .unwrap();
+        // (0, 0) never read: the extra clause changes nothing seen, so it goes.
+        let kept = choose(&task, &[extra.clone()], &counts(&[0]));
+        assert_eq!(kept, right);
+        // (0, 0) read and labelled false: the extra clause now costs 40 errors, and the
+        // candidate without it wins.
+        let c = counts(&[]);
+        assert_eq!(errors(&c, &model_table(&task, &extra)), 40);
+        assert_eq!(choose(&task, &[extra, right.clone()], &c), right);
+    }
+
+    #[test]
+    fn a_few_misread_pairs_do_not_make_a_tuple_seen() {
+        let mut c = counts(&[0]);
+        c.neg[0] = 3;
+        assert!(!seen(&c)[0]);
+        c.neg[0] = 12;
+        assert!(seen(&c)[0]);
+    }
+}
