@@ -148,6 +148,10 @@ pub struct MnistRunReport {
     pub program_seen_acc: Option<f64>,
     #[serde(default)]
     pub program_heldout_acc: Option<f64>,
+    /// The digit tuples held out of training (rows `10·a + b`, or `a`), sorted. Empty in
+    /// reports written before it was recorded.
+    #[serde(default)]
+    pub held_out_rows: Vec<usize>,
     /// The task's digit tuples: 100 (two images) or 10 (one).
     #[serde(default = "hundred")]
     pub tuples: usize,

@@ -131,6 +131,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         engine_pairs_correct,
         program_seen_acc: Some(program_seen),
         program_heldout_acc: Some(program_held),
+        held_out_rows: split.held_out_rows.clone(),
         tuples: ctx.task.tuples(),
         digit_acc,
         digit_acc_reversed: digit_rev,
