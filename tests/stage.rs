@@ -2,19 +2,29 @@
 //! gradient of a moving second template through sorted fixed values (`dilp::fixed_mix`). Held
 //! here against the plain algorithm, every template evaluated at every step and every pair
 //! mixed by `mix_pairs`, written out from the public pieces: the valuations bit for bit, the
-//! rule weights' gradients up to float rounding, on the MNIST module and on symbolic tasks.
+//! rule weights' gradients up to float rounding, on the MNIST module and on symbolic tasks;
+//! and `FixedMix` alone against `maximum`'s gradient where ties are common.
 #![cfg(feature = "torch")]
 
 use dilp::dilp::compile::{CompiledTask, CompiledWorld};
 use dilp::dilp::infer::{clause_values, infer, mix_pairs, InferOptions};
 use dilp::dilp::weights::pair_softmax;
-use dilp::dilp::RuleWeights;
+use dilp::dilp::{RuleWeights, TNorm};
 use dilp::neuro::{merge_valuation, RuleModule};
 use tch::{nn, Device, Kind, Tensor};
 
-/// T plain steps of product-t-norm, probabilistic-sum inference from `init` (`[B, n]`).
-fn plain_infer(world: &CompiledWorld, init: &Tensor, probs: &[Tensor], steps: usize) -> Tensor {
-    let opts = InferOptions::default();
+/// T plain steps of probabilistic-sum inference under `tnorm` from `init` (`[B, n]`).
+fn plain_infer(
+    world: &CompiledWorld,
+    init: &Tensor,
+    probs: &[Tensor],
+    steps: usize,
+    tnorm: TNorm,
+) -> Tensor {
+    let opts = InferOptions {
+        tnorm,
+        ..Default::default()
+    };
     let mut a = init.shallow_clone();
     for _ in 0..steps {
         let b = a.size()[0];
@@ -35,6 +45,10 @@ fn plain_infer(world: &CompiledWorld, init: &Tensor, probs: &[Tensor], steps: us
     }
     a
 }
+
+/// The min t-norm makes exact ties between clause values common away from 0, where the
+/// gradient's tie rule matters.
+const TNORMS: [TNorm; 3] = [TNorm::Product, TNorm::Godel, TNorm::Lukasiewicz];
 
 fn floats(t: &Tensor) -> Vec<f32> {
     Vec::<f32>::try_from(&t.reshape([-1])).unwrap()
@@ -78,12 +92,18 @@ fn staged_mnist_module_matches_the_plain_steps() {
     // Soft digits, and one-hot ones (exact ties between clause values everywhere).
     let soft = |s: i64| Tensor::randn([s, 10], (Kind::Float, Device::Cpu)).softmax(-1, Kind::Float);
     let hard = |s: i64| Tensor::eye(10, (Kind::Float, Device::Cpu)).narrow(0, 0, s);
-    for (l, r) in [(soft(24), soft(24)), (hard(10), hard(10).flip([0]))] {
-        let init = merge_valuation(&m.world.init, &ranges, &[&l, &r]).unwrap();
-        compare(&m.weights, &|staged, probs| match staged {
-            true => infer(&m.world, &init, probs, 10, &m.opts).unwrap(),
-            false => plain_infer(&m.world, &init, probs, 10),
-        });
+    for tnorm in TNORMS {
+        let opts = InferOptions {
+            tnorm,
+            ..Default::default()
+        };
+        for (l, r) in [(soft(24), soft(24)), (hard(10), hard(10).flip([0]))] {
+            let init = merge_valuation(&m.world.init, &ranges, &[&l, &r]).unwrap();
+            compare(&m.weights, &|staged, probs| match staged {
+                true => infer(&m.world, &init, probs, 10, &opts).unwrap(),
+                false => plain_infer(&m.world, &init, probs, 10, tnorm),
+            });
+        }
     }
 }
 
@@ -100,16 +120,72 @@ fn staged_symbolic_tasks_match_the_plain_steps() {
             .unsqueeze(0)
             .expand([3, world.n as i64], false)
             .contiguous();
-        compare(&w.tensors, &|staged, probs| match staged {
-            true => infer(
-                world,
-                &world.init,
-                probs,
-                world.steps,
-                &InferOptions::default(),
+        for tnorm in TNORMS {
+            let opts = InferOptions {
+                tnorm,
+                ..Default::default()
+            };
+            compare(&w.tensors, &|staged, probs| match staged {
+                true => infer(world, &world.init, probs, world.steps, &opts).unwrap(),
+                false => plain_infer(world, &init, probs, world.steps, tnorm),
+            });
+        }
+    }
+}
+
+#[test]
+fn fixed_mix_gives_f2_the_gradient_of_maximum_with_its_tie_rule() {
+    use dilp::dilp::fixed_mix::FixedMix;
+    tch::manual_seed(5);
+    // Values from a small set of exact floats, so that F1 and F2 tie often.
+    let levels = Tensor::from_slice(&[0f32, 0.25, 0.5, 1.0]);
+    let pick = |shape: &[i64]| {
+        levels
+            .index_select(
+                0,
+                &Tensor::randint(4, [shape.iter().product()], (Kind::Int64, Device::Cpu)),
             )
-            .unwrap(),
-            false => plain_infer(world, &init, probs, world.steps),
-        });
+            .reshape(shape)
+    };
+    let (b, k1, k2, n) = (6, 9, 5, 7);
+    let f1 = pick(&[b, k1, n]);
+    let f2_values = pick(&[b, k2, n]);
+    let mut w = Tensor::randn([1, k1, k2], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+    let upstream = Tensor::randn([b, n], (Kind::Float, Device::Cpu));
+    let mut out = Vec::new();
+    for fixed in [false, true] {
+        let f2 = f2_values.copy().set_requires_grad(true);
+        let probs = pair_softmax(&w).unwrap();
+        let mixed = match fixed {
+            false => mix_pairs(&f1, Some(&f2), &probs, 1 << 22).unwrap(),
+            true => FixedMix::new(&f1, &probs, 1 << 22)
+                .unwrap()
+                .expect("a fixed F1 without gradient takes the sorted path")
+                .mix(&f1, &f2, &probs, 1 << 22)
+                .unwrap(),
+        };
+        w.zero_grad();
+        (&mixed * &upstream).sum(Kind::Float).backward();
+        out.push((floats(&mixed), floats(&f2.grad()), floats(&w.grad())));
+    }
+    let ((v0, f0, w0), (v1, f1g, w1)) = (&out[0], &out[1]);
+    assert_eq!(v0, v1, "the mixed values differ");
+    let ties = floats(
+        &f1.unsqueeze(2)
+            .eq_tensor(&f2_values.unsqueeze(1))
+            .to_kind(Kind::Float),
+    );
+    assert!(
+        ties.iter().sum::<f32>() > 50.0,
+        "too few ties to test the tie rule"
+    );
+    for (what, x, y) in [("F2", f0, f1g), ("weight", w0, w1)] {
+        let scale = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (i, (p, q)) in x.iter().zip(y).enumerate() {
+            assert!(
+                (p - q).abs() <= 1e-5 * scale,
+                "{what} gradient {i}: maximum {p}, sorted {q}"
+            );
+        }
     }
 }
