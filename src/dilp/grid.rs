@@ -5,7 +5,8 @@
 //! block of the valuation, so no per-atom gather is needed: patterns are stacked once per step,
 //! each clause picks its two rows, multiplies, and takes the max over the existential axes.
 //! This computes exactly the paper's `F_c` (the index pairs `X_c` enumerate the same grid), but
-//! its backward pass is broadcast sums and block copies instead of scattered adds.
+//! its backward pass is broadcast sums and block copies instead of scattered adds. Patterns over
+//! extensional atoms never change, so [`super::stage`] stacks those once per inference call.
 
 use super::stage::Staging;
 use crate::error::{shape, torch_err, Error, Result};
