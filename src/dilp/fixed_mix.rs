@@ -46,12 +46,23 @@ impl FixedMix {
         let f = || -> TchResult<FixedMix> {
             let _guard = tch::no_grad_guard();
             let (sorted, order) = f1.f_transpose(1, 2)?.f_sort(-1, false)?;
-            let w = probs.f_unsqueeze(1)?.f_expand([b, n, k1, k2], false)?;
-            let picked = w.f_gather(
-                2,
-                &order.f_unsqueeze(-1)?.f_expand([b, n, k1, k2], false)?,
-                false,
-            )?;
+            // Whole weight rows, one per sorted clause (a row copy, cheaper than an elementwise
+            // gather); with one weight matrix per batch row, row `b` reads from block `b`.
+            let bw = probs.size()[0];
+            let rows = match bw {
+                1 => order.f_reshape([-1])?,
+                _ => order
+                    .f_add(
+                        &Tensor::f_arange(b, (Kind::Int64, order.device()))?
+                            .f_mul_scalar(k1)?
+                            .f_view([b, 1, 1])?,
+                    )?
+                    .f_reshape([-1])?,
+            };
+            let picked = probs
+                .f_reshape([bw * k1, k2])?
+                .f_index_select(0, &rows)?
+                .f_view([b, n, k1, k2])?;
             let zeros = picked.f_new_zeros([b, n, 1, k2], (Kind::Float, picked.device()))?;
             let prefix = Tensor::f_cat(&[zeros, picked.f_cumsum(2, Kind::Float)?], 2)?;
             Ok(FixedMix {
@@ -89,16 +100,24 @@ impl FixedMix {
             let coef = {
                 let _guard = tch::no_grad_guard();
                 let v = f2.f_transpose(1, 2)?.f_contiguous()?;
-                let at = |right: bool| -> TchResult<Tensor> {
-                    let side = if right { "right" } else { "left" };
-                    let pos = v.f_searchsorted(&self.sorted, false, right, side, None::<Tensor>)?;
-                    self.prefix
-                        .f_gather(2, &pos.f_unsqueeze(2)?, false)?
-                        .f_squeeze_dim(2)
-                };
-                // [B, n, K2] → [B, K2, n], F2's layout.
-                at(false)?
-                    .f_add(&at(true)?)?
+                let (b, n, k2) = v.size3()?;
+                // `L` counts the sorted `F1` below `v`, `R` those not above it; `s ≤ v` exactly
+                // when `s < nextafter(v, ∞)`, so one left search of both gives both.
+                let up = v.f_nextafter(&v.f_full_like(f64::INFINITY)?)?;
+                let pos = Tensor::f_cat(&[&v, &up], 2)?.f_searchsorted(
+                    &self.sorted,
+                    false,
+                    false,
+                    "left",
+                    None::<Tensor>,
+                )?;
+                // Entry `(pos, k)` of each head atom's `[K1 + 1, K2]` prefix table.
+                let col = Tensor::f_arange(k2, (Kind::Int64, v.device()))?.f_repeat([2])?;
+                let flat = self.prefix.f_view([b, n, -1])?;
+                let at = flat.f_gather(2, &pos.f_mul_scalar(k2)?.f_add(&col)?, false)?;
+                // (Wc[L] + Wc[R]) / 2, [B, n, K2] → [B, K2, n], F2's layout.
+                at.f_narrow(2, 0, k2)?
+                    .f_add(&at.f_narrow(2, k2, k2)?)?
                     .f_mul_scalar(0.5)?
                     .f_transpose(1, 2)?
             };
