@@ -1,6 +1,7 @@
 //! Clause-pair mixing when the first template's values are fixed for the whole inference call
 //! (an `int = false` template under an initial valuation that needs no gradient: a frozen
-//! perception, or `dilp learn`'s torch backend) and only the second template's move.
+//! perception, the one-hot worlds of the `worlds` semantics, or `dilp learn`'s torch backend)
+//! and only the second template's values move.
 //!
 //! The mixed value `Σ_{j,k} W[j,k] · max(F1_j, F2_k)` is computed exactly as
 //! [`super::infer::mix_pairs`] does, with the pair maxima `g` as a constant, so the value and
