@@ -55,19 +55,21 @@ impl CompiledWorld {
         let init = ilp::background_valuation(world, &index);
         let ex = ilp::examples(world, &index);
         let ids: Vec<i64> = ex.atoms.iter().map(|a| a.0 as i64).collect();
+        // Intensional predicates are the last block of the index, in clause-set order.
+        let intensional_start = clause_sets
+            .first()
+            .map_or(n, |cs| index.pred_range(cs.pred).start);
+        let grid =
+            |clauses: &[_]| TemplateGrid::with_fixed(clauses, &index, intensional_start, device);
         let preds: Vec<CompiledPred> = clause_sets
             .iter()
             .map(|cs| {
                 Ok(CompiledPred {
                     range: index.pred_range(cs.pred),
-                    templates: [
-                        TemplateGrid::new(&cs.templates[0], &index, device)?,
-                        TemplateGrid::new(&cs.templates[1], &index, device)?,
-                    ],
+                    templates: [grid(&cs.templates[0])?, grid(&cs.templates[1])?],
                 })
             })
             .collect::<Result<_>>()?;
-        let intensional_start = preds.first().map_or(n, |p| p.range.start);
         debug_assert!(preds.windows(2).all(|w| w[0].range.end == w[1].range.start));
         debug_assert!(preds.last().is_none_or(|p| p.range.end == n));
         fn upload<T: tch::kind::Element>(what: &str, xs: &[T], device: Device) -> Result<Tensor> {

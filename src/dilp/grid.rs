@@ -5,8 +5,10 @@
 //! block of the valuation, so no per-atom gather is needed: patterns are stacked once per step,
 //! each clause picks its two rows, multiplies, and takes the max over the existential axes.
 //! This computes exactly the paper's `F_c` (the index pairs `X_c` enumerate the same grid), but
-//! its backward pass is broadcast sums and block copies instead of scattered adds.
+//! its backward pass is broadcast sums and block copies instead of scattered adds. Patterns over
+//! extensional atoms never change, so [`super::stage`] stacks those once per inference call.
 
+use super::stage::Staging;
 use crate::error::{shape, torch_err, Error, Result};
 use crate::ilp::GroundIndex;
 use crate::logic::{Clause, Term};
@@ -35,6 +37,8 @@ pub struct TemplateGrid {
     /// `[K]` pattern ids of each clause's first and second body atom.
     pub first: Tensor,
     pub second: Tensor,
+    /// Which patterns can change during inference, and how each side is therefore picked.
+    pub staging: Staging,
 }
 
 impl TemplateGrid {
@@ -49,10 +53,21 @@ impl TemplateGrid {
     /// Compiles `clauses` (same head predicate, constant-free, distinct head variables, two body
     /// atoms, the same number of variables) against `index`. `None` for an empty template; an
     /// error for a clause of another shape (clause generation makes none) or a failed copy to
-    /// `device`.
+    /// `device`. Every pattern counts as changing; see [`Self::with_fixed`].
     pub fn new(
         clauses: &[Clause],
         index: &GroundIndex,
+        device: Device,
+    ) -> Result<Option<TemplateGrid>> {
+        Self::with_fixed(clauses, index, 0, device)
+    }
+
+    /// [`Self::new`], knowing that atoms below `fixed_below` (the extensional block) never
+    /// change during inference, so the patterns over them are evaluated once per call.
+    pub fn with_fixed(
+        clauses: &[Clause],
+        index: &GroundIndex,
+        fixed_below: usize,
         device: Device,
     ) -> Result<Option<TemplateGrid>> {
         let Some(first_clause) = clauses.first() else {
@@ -121,6 +136,7 @@ impl TemplateGrid {
                     format!("copying {} clause pattern ids to {device:?}", ids.len())
                 }))
         };
+        let staging = Staging::new(&order, [&first, &second], c, fixed_below, device)?;
         Ok(Some(TemplateGrid {
             k: clauses.len(),
             c,
@@ -129,48 +145,58 @@ impl TemplateGrid {
             patterns: order,
             first: upload(&first)?,
             second: upload(&second)?,
+            staging,
         }))
     }
 
     /// The stacked pattern values `[B, P, C^(h+v)]` for valuation `a` (`[B, n]`).
     pub fn patterns_of(&self, a: &Tensor) -> Result<Tensor> {
+        self.stack_patterns(a, &self.patterns)
+    }
+
+    /// The stacked values `[B, |pats|, C^(h+v)]` of `pats` (some of this grid's patterns) for
+    /// valuation `a` (`[B, n]`).
+    pub fn stack_patterns(&self, a: &Tensor, pats: &[Pattern]) -> Result<Tensor> {
+        let b = a.size()[0];
+        let dims = self.h + self.v;
+        let f = || {
+            let grids = pats
+                .iter()
+                .map(|p| self.pattern_grid(a, p))
+                .collect::<Result<Vec<_>, _>>()?;
+            Tensor::f_stack(&grids, 1)?.f_view([b, pats.len() as i64, -1])
+        };
+        f().map_err(torch_err(|| {
+            format!(
+                "stacking {} body patterns over a grid of {}^{dims} (valuation {})",
+                pats.len(),
+                self.c,
+                shape(a)
+            )
+        }))
+    }
+
+    /// One pattern's values on the grid, `[B, C, ..., C]`: a broadcast view of its block of `a`.
+    fn pattern_grid(&self, a: &Tensor, p: &Pattern) -> std::result::Result<Tensor, tch::TchError> {
         let b = a.size()[0];
         let c = self.c as i64;
         let dims = self.h + self.v;
         let full: Vec<i64> = std::iter::once(b)
             .chain(std::iter::repeat_n(c, dims))
             .collect();
-        let grid = |p: &Pattern| -> std::result::Result<Tensor, tch::TchError> {
-            let block = a.f_narrow(1, p.start as i64, c.pow(p.arity as u32))?;
-            // `vals` has one axis per distinct argument axis, in increasing axis order; `new`
-            // admits arities 0 to 2 only.
-            let (vals, axes): (Tensor, Vec<usize>) = match p.axes.as_slice() {
-                [] => (block, vec![]),
-                [x] => (block, vec![*x]),
-                [x, y] if x == y => (block.f_view([b, c, c])?.f_diagonal(0, 1, 2)?, vec![*x]),
-                [x, y] if x < y => (block.f_view([b, c, c])?, vec![*x, *y]),
-                [x, y, ..] => (block.f_view([b, c, c])?.f_transpose(1, 2)?, vec![*y, *x]),
-            };
-            let mut shape = vec![b];
-            shape.extend((0..dims).map(|d| if axes.contains(&d) { c } else { 1 }));
-            vals.f_reshape(shape.as_slice())?
-                .f_expand(full.as_slice(), false)
+        let block = a.f_narrow(1, p.start as i64, c.pow(p.arity as u32))?;
+        // `vals` has one axis per distinct argument axis, in increasing axis order; `new`
+        // admits arities 0 to 2 only.
+        let (vals, axes): (Tensor, Vec<usize>) = match p.axes.as_slice() {
+            [] => (block, vec![]),
+            [x] => (block, vec![*x]),
+            [x, y] if x == y => (block.f_view([b, c, c])?.f_diagonal(0, 1, 2)?, vec![*x]),
+            [x, y] if x < y => (block.f_view([b, c, c])?, vec![*x, *y]),
+            [x, y, ..] => (block.f_view([b, c, c])?.f_transpose(1, 2)?, vec![*y, *x]),
         };
-        let f = || {
-            let grids = self
-                .patterns
-                .iter()
-                .map(grid)
-                .collect::<Result<Vec<_>, _>>()?;
-            Tensor::f_stack(&grids, 1)?.f_view([b, self.patterns.len() as i64, -1])
-        };
-        f().map_err(torch_err(|| {
-            format!(
-                "stacking {} body patterns over a grid of {}^{dims} (valuation {})",
-                self.patterns.len(),
-                self.c,
-                shape(a)
-            )
-        }))
+        let mut shape = vec![b];
+        shape.extend((0..dims).map(|d| if axes.contains(&d) { c } else { 1 }));
+        vals.f_reshape(shape.as_slice())?
+            .f_expand(full.as_slice(), false)
     }
 }

@@ -1,8 +1,11 @@
 //! Differentiable forward chaining: T steps of clause evaluation, clause-pair mixing and
-//! amalgamation over a batch of valuations.
+//! amalgamation over a batch of valuations. What cannot change within a call (patterns over
+//! extensional atoms, templates over nothing else) is evaluated once per call ([`super::stage`]).
 
 use super::compile::CompiledWorld;
+use super::fixed_mix::FixedMix;
 use super::grid::TemplateGrid;
+use super::stage::{reduce, Prepared};
 use super::{Amalgamation, TNorm};
 use crate::error::{shape, torch_err, Error, Result};
 use tch::{Kind, TchError, Tensor};
@@ -29,7 +32,7 @@ impl Default for InferOptions {
 
 type TchResult<T> = std::result::Result<T, TchError>;
 
-fn conj(x: &Tensor, y: &Tensor, tnorm: TNorm) -> TchResult<Tensor> {
+pub(super) fn conj(x: &Tensor, y: &Tensor, tnorm: TNorm) -> TchResult<Tensor> {
     match tnorm {
         TNorm::Product => x.f_mul(y),
         TNorm::Godel => x.f_minimum(y),
@@ -39,23 +42,13 @@ fn conj(x: &Tensor, y: &Tensor, tnorm: TNorm) -> TchResult<Tensor> {
 
 /// `F_c(a)` for every clause of a template: `[B, K, n_head]`.
 pub fn clause_values(t: &TemplateGrid, a: &Tensor, tnorm: TNorm) -> Result<Tensor> {
-    let b = a.size()[0];
     let pats = t.patterns_of(a)?;
-    let f = || {
-        let y1 = pats.f_index_select(1, &t.first)?;
-        let y2 = pats.f_index_select(1, &t.second)?;
-        conj(&y1, &y2, tnorm)?
-            .f_view([b, t.k as i64, t.n_head() as i64, t.width() as i64])?
-            .f_amax([-1], false)
+    let pick = |ids: &Tensor| {
+        pats.f_index_select(1, ids).map_err(torch_err(|| {
+            format!("picking {} body atoms from {}", t.k, shape(&pats))
+        }))
     };
-    f().map_err(torch_err(|| {
-        format!(
-            "evaluating {} clauses over {} groundings each (patterns {})",
-            t.k,
-            t.width(),
-            shape(&pats)
-        )
-    }))
+    reduce(t, &pick(&t.first)?, &pick(&t.second)?, tnorm)
 }
 
 /// `Σ_{j,k} W*[j,k] · max(F1[j], F2[k])` for one predicate: `[B, n_head]`.
@@ -110,9 +103,56 @@ pub fn mix_pairs(
     f().map_err(torch_err(step))
 }
 
+/// One compiled predicate's parts that stay the same through an inference call.
+struct PreparedPred {
+    templates: [Option<Prepared>; 2],
+    /// The sorted first template, when its values are fixed and a second one moves.
+    mix: Option<FixedMix>,
+}
+
+fn prepare(
+    world: &CompiledWorld,
+    a: &Tensor,
+    probs: &[Tensor],
+    opts: &InferOptions,
+) -> Result<Vec<PreparedPred>> {
+    let one = |t: &Option<TemplateGrid>| {
+        t.as_ref()
+            .map(|t| Prepared::new(t, a, opts.tnorm))
+            .transpose()
+    };
+    world
+        .preds
+        .iter()
+        .zip(probs)
+        .map(|(p, w)| {
+            let templates = [one(&p.templates[0])?, one(&p.templates[1])?];
+            let mix = match (&templates, &p.templates[1]) {
+                ([Some(p1), _], Some(_)) => match p1.fixed_values() {
+                    Some(f1) => FixedMix::new(f1, w, opts.pair_chunk)?,
+                    None => None,
+                },
+                _ => None,
+            };
+            Ok(PreparedPred { templates, mix })
+        })
+        .collect()
+}
+
 /// One step of forward chaining: the new valuation `[B, n]`.
 pub fn step(
     world: &CompiledWorld,
+    a: &Tensor,
+    probs: &[Tensor],
+    opts: &InferOptions,
+) -> Result<Tensor> {
+    step_prepared(world, &prepare(world, a, probs, opts)?, a, probs, opts)
+}
+
+/// [`step`] with the call's fixed parts already evaluated.
+fn step_prepared(
+    world: &CompiledWorld,
+    prepared: &[PreparedPred],
     a: &Tensor,
     probs: &[Tensor],
     opts: &InferOptions,
@@ -129,17 +169,20 @@ pub fn step(
             .map_err(at("allocating the extensional block"))?,
         );
     }
-    for (pred, w) in world.preds.iter().zip(probs) {
+    for ((pred, w), prep) in world.preds.iter().zip(probs).zip(prepared) {
         // Every compiled predicate has a first template (clause generation refuses one without).
-        let Some(t1) = pred.templates[0].as_ref() else {
+        let (Some(t1), Some(p1)) = (pred.templates[0].as_ref(), prep.templates[0].as_ref()) else {
             continue;
         };
-        let f1 = clause_values(t1, a, opts.tnorm)?;
-        let f2 = match pred.templates[1].as_ref() {
-            Some(t) => Some(clause_values(t, a, opts.tnorm)?),
-            None => None,
+        let f1 = p1.clause_values(t1, a, opts.tnorm)?;
+        let f2 = match (pred.templates[1].as_ref(), prep.templates[1].as_ref()) {
+            (Some(t), Some(p)) => Some(p.clause_values(t, a, opts.tnorm)?),
+            _ => None,
         };
-        parts.push(mix_pairs(&f1, f2.as_ref(), w, opts.pair_chunk)?);
+        parts.push(match (&prep.mix, &f2) {
+            (Some(m), Some(f2)) => m.mix(&f1, f2, w, opts.pair_chunk)?,
+            _ => mix_pairs(&f1, f2.as_ref(), w, opts.pair_chunk)?,
+        });
     }
     let s = Tensor::f_cat(&parts, 1).map_err(at("joining the predicates' blocks"))?;
     let f = || match opts.amalgamation {
@@ -168,8 +211,9 @@ pub fn infer(
     } else {
         init.shallow_clone()
     };
+    let prepared = prepare(world, &a, probs, opts)?;
     for t in 0..steps {
-        a = step(world, &a, probs, opts).map_err(|e| match e {
+        a = step_prepared(world, &prepared, &a, probs, opts).map_err(|e| match e {
             Error::Torch(msg) => {
                 Error::Torch(format!("inference step {} of {steps}: {msg}", t + 1))
             }

@@ -5,13 +5,15 @@
 //! Two implementations compute the same model. The CPU kernel ([`kernel`] on a [`sparse`]
 //! world, generic over the [`lane`] type so one seed or eight run the same code; [`seeds`],
 //! [`native`]) needs no tensor library and is what [`learn`] uses by default. The LibTorch path
-//! ([`compile`], [`grid`], [`infer`], feature `torch`) runs any t-norm on any device and carries
-//! a leading batch dimension `B`: independent seeds, or data items (MNIST image pairs) sharing
-//! one set of weights. [`reference`] is a plain re-implementation of the paper kept as an
-//! oracle for both.
+//! ([`compile`], [`grid`], [`stage`], [`fixed_mix`], [`infer`], feature `torch`) runs any t-norm
+//! on any device and carries a leading batch dimension `B`: independent seeds, or data items
+//! (MNIST image pairs) sharing one set of weights. [`reference`] is a plain re-implementation
+//! of the paper kept as an oracle for both.
 
 #[cfg(feature = "torch")]
 pub mod compile;
+#[cfg(feature = "torch")]
+pub mod fixed_mix;
 #[cfg(feature = "torch")]
 pub mod grid;
 #[cfg(feature = "torch")]
@@ -29,6 +31,8 @@ pub mod reference;
 pub mod seeds;
 pub mod select;
 pub mod sparse;
+#[cfg(feature = "torch")]
+pub mod stage;
 pub mod weights;
 
 #[cfg(feature = "torch")]
