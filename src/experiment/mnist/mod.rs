@@ -166,7 +166,7 @@ fn train_rules(
             vs: j.vs,
             program: j.program,
             loss: j.loss,
-            attempts: 1,
+            attempts: j.attempts,
             curve: j.curve,
             notes: Some(j.notes),
         });
