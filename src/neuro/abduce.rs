@@ -220,7 +220,8 @@ impl PermSearch<'_> {
 /// Starting namings: the clusters sorted by how much more often a pair is
 /// labelled true when the cluster is on the left than when it is on the right (one image: the
 /// share labelled true), both ways; then (two images) the clusters sorted first by their depth
-/// in the graph of true cluster pairs, both ways. The first pair suits dense orders such as
+/// in the graph of true cluster pairs (within a depth, by their earliest predecessor), both
+/// ways. The first pair suits dense orders such as
 /// less-than; the depth suits sparse chains (successor, two-less-than), whose true pairs say
 /// almost nothing about a cluster alone but link it to the next one.
 fn starts(counts: &TupleCounts) -> Vec<[usize; 10]> {
@@ -252,12 +253,27 @@ fn starts(counts: &TupleCounts) -> Vec<[usize; 10]> {
     out.push(naming(&order));
     if counts.arity == 2 {
         let depth = depths(counts);
-        order.sort_by(|&a, &b| {
-            depth[a]
-                .cmp(&depth[b])
-                .then(score(b).total_cmp(&score(a)))
-                .then(a.cmp(&b))
-        });
+        let edge = |a: usize, b: usize| a != b && counts.pos[10 * a + b] > counts.neg[10 * a + b];
+        // Level by level; within a level, after the earliest-placed predecessor, so that
+        // parallel chains (two_less_than: 0 → 2 → 4, 1 → 3 → 5) keep one order throughout.
+        let mut placed: Vec<usize> = Vec::with_capacity(10);
+        for level in 0..10 {
+            let mut here: Vec<usize> = (0..10).filter(|&c| depth[c] == level).collect();
+            let after = |b: usize| {
+                placed
+                    .iter()
+                    .position(|&a| edge(a, b))
+                    .unwrap_or(usize::MAX)
+            };
+            here.sort_by(|&a, &b| {
+                after(a)
+                    .cmp(&after(b))
+                    .then(score(b).total_cmp(&score(a)))
+                    .then(a.cmp(&b))
+            });
+            placed.extend(here);
+        }
+        order = placed;
         out.push(naming(&order));
         order.reverse();
         out.push(naming(&order));
