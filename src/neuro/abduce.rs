@@ -219,7 +219,11 @@ impl PermSearch<'_> {
 
 /// Starting namings: the clusters sorted by how much more often a pair is
 /// labelled true when the cluster is on the left than when it is on the right (one image: the
-/// share labelled true), both ways.
+/// share labelled true), both ways; then (two images) the clusters sorted first by their depth
+/// in the graph of true cluster pairs (within a depth, by their earliest predecessor), both
+/// ways. The first pair suits dense orders such as
+/// less-than; the depth suits sparse chains (successor, two-less-than), whose true pairs say
+/// almost nothing about a cluster alone but link it to the next one.
 fn starts(counts: &TupleCounts) -> Vec<[usize; 10]> {
     let rate = |p: u64, n: u64| p as f64 / (p + n).max(1) as f64;
     let score = |i: usize| -> f64 {
@@ -235,8 +239,6 @@ fn starts(counts: &TupleCounts) -> Vec<[usize; 10]> {
         }
         rate(lp, ln) - rate(rp, rn)
     };
-    let mut order: Vec<usize> = (0..10).collect();
-    order.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
     let naming = |order: &[usize]| {
         let mut pi = [0; 10];
         for (rank, &cluster) in order.iter().enumerate() {
@@ -244,17 +246,74 @@ fn starts(counts: &TupleCounts) -> Vec<[usize; 10]> {
         }
         pi
     };
-    let down = naming(&order);
+    let mut order: Vec<usize> = (0..10).collect();
+    order.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
+    let mut out = vec![naming(&order)];
     order.reverse();
-    vec![down, naming(&order)]
+    out.push(naming(&order));
+    if counts.arity == 2 {
+        let depth = depths(counts);
+        let edge = |a: usize, b: usize| a != b && counts.pos[10 * a + b] > counts.neg[10 * a + b];
+        // Level by level; within a level, after the earliest-placed predecessor, so that
+        // parallel chains (two_less_than: 0 → 2 → 4, 1 → 3 → 5) keep one order throughout.
+        let mut placed: Vec<usize> = Vec::with_capacity(10);
+        for level in 0..10 {
+            let mut here: Vec<usize> = (0..10).filter(|&c| depth[c] == level).collect();
+            let after = |b: usize| {
+                placed
+                    .iter()
+                    .position(|&a| edge(a, b))
+                    .unwrap_or(usize::MAX)
+            };
+            here.sort_by(|&a, &b| {
+                after(a)
+                    .cmp(&after(b))
+                    .then(score(b).total_cmp(&score(a)))
+                    .then(a.cmp(&b))
+            });
+            placed.extend(here);
+        }
+        order = placed;
+        out.push(naming(&order));
+        order.reverse();
+        out.push(naming(&order));
+    }
+    out
 }
 
-/// Alternates [`best_program`] and [`best_permutation`] from each start until neither changes
-/// (at most `rounds` times); the pair with the fewest errors, the earlier start on a tie.
-/// An error when no start leads to a program within [`MAX_TUPLE_ERRORS`] tuple errors.
-pub fn abduce(task: &Task, counts: &TupleCounts, rounds: usize) -> Result<Abduction> {
+/// Each cluster's depth in the graph whose edges are the cluster pairs `(a, b)`, `a ≠ b`,
+/// labelled true more often than not: the longest path ending at it, cut at 9 edges (so a
+/// cycle of noisy edges cannot run on).
+fn depths(counts: &TupleCounts) -> [usize; 10] {
+    let edge = |a: usize, b: usize| a != b && counts.pos[10 * a + b] > counts.neg[10 * a + b];
+    let mut depth = [0usize; 10];
+    for _ in 0..9 {
+        let next: [usize; 10] = std::array::from_fn(|b| {
+            (0..10)
+                .filter(|&a| edge(a, b))
+                .map(|a| (depth[a] + 1).min(9))
+                .fold(depth[b], usize::max)
+        });
+        if next == depth {
+            break;
+        }
+        depth = next;
+    }
+    depth
+}
+
+/// Alternates [`best_program`] and [`best_permutation`] from each start (the built-in ones,
+/// then `also`) until neither changes (at most `rounds` times); the pair with the fewest
+/// errors, the earlier start on a tie. An error when no start leads to a program within
+/// [`MAX_TUPLE_ERRORS`] tuple errors.
+pub fn abduce(
+    task: &Task,
+    counts: &TupleCounts,
+    rounds: usize,
+    also: &[[usize; 10]],
+) -> Result<Abduction> {
     let mut best: Option<Abduction> = None;
-    for start in starts(counts) {
+    for start in starts(counts).into_iter().chain(also.iter().copied()) {
         let mut pi = start;
         let mut found = None;
         for _ in 0..rounds.max(1) {
@@ -309,7 +368,7 @@ mod tests {
             }
         }
         let counts = TupleCounts::of(2, items);
-        let a = abduce(&t.task, &counts, 4).unwrap();
+        let a = abduce(&t.task, &counts, 4, &[]).unwrap();
         assert_eq!(a.errors, 0);
         let forward = (0..10).all(|d| a.pi[cluster(d)] == d);
         let reversed = (0..10).all(|d| a.pi[cluster(d)] == 9 - d);
@@ -318,6 +377,32 @@ mod tests {
         for r in 0..100 {
             let (x, y) = (a.pi[cluster(r / 10)], a.pi[cluster(r % 10)]);
             assert_eq!(a.table[10 * x + y], r / 10 < r % 10);
+        }
+    }
+
+    /// Successor over renamed clusters: 9 true digit pairs of 100 (the old starts, by
+    /// left-versus-right rates, barely order the middle digits).
+    #[test]
+    fn a_renamed_successor_is_recovered_from_its_chain() {
+        let t = crate::neuro::taskfile::load_neuro_task(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/experiments/tasks/mnist/successor.toml"
+        )))
+        .unwrap();
+        let cluster = |d: usize| (7 * d + 3) % 10;
+        let mut items = Vec::new();
+        for a in 0..10 {
+            for b in 0..10 {
+                for _ in 0..(1 + (a * b) % 4) {
+                    items.push(([cluster(a), cluster(b)], a + 1 == b));
+                }
+            }
+        }
+        let a = abduce(&t.task, &TupleCounts::of(2, items), 4, &[]).unwrap();
+        assert_eq!(a.errors, 0, "naming {:?}", a.pi);
+        for r in 0..100 {
+            let (x, y) = (a.pi[cluster(r / 10)], a.pi[cluster(r % 10)]);
+            assert_eq!(a.table[10 * x + y], r / 10 + 1 == r % 10);
         }
     }
 

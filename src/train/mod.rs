@@ -76,6 +76,11 @@ pub struct TrainConfig {
     /// image to be read confidently, which would saturate the softmax; it only asks that no
     /// digit class go unused. Default 0.
     pub balance_weight: f64,
+    /// Weight of a true-labelled pair in the cross-entropy, relative to a false one (the loss
+    /// is the weighted mean). Joint training's first stage sets it to the training pairs'
+    /// false/true ratio so that a task with few true pairs is not won by answering false.
+    /// Default 1 (plain BCE).
+    pub pos_weight: f64,
 }
 
 impl Default for TrainConfig {
@@ -90,6 +95,7 @@ impl Default for TrainConfig {
             seed: 0,
             cluster_weight: 0.0,
             balance_weight: 0.0,
+            pos_weight: 1.0,
         }
     }
 }
@@ -225,11 +231,23 @@ fn entropies(l: &Tensor, r: &Tensor) -> TchResult<(Tensor, Tensor)> {
 }
 
 fn bce(p: &Tensor, y: &Tensor) -> TchResult<Tensor> {
+    weighted_bce(p, y, 1.0)
+}
+
+/// BCE with true labels weighted `pos_weight`, as the weighted mean.
+fn weighted_bce(p: &Tensor, y: &Tensor, pos_weight: f64) -> TchResult<Tensor> {
     let p = p.f_clamp(1e-6, 1.0 - 1e-6)?;
     let q = p.f_rsub_scalar(1.0)?;
     let r = y.f_rsub_scalar(1.0)?;
     let t = y.f_mul(&p.f_log()?)?.f_add(&r.f_mul(&q.f_log()?)?)?;
-    t.f_mean(Kind::Float)?.f_neg()
+    if pos_weight == 1.0 {
+        return t.f_mean(Kind::Float)?.f_neg();
+    }
+    let w = y.f_mul_scalar(pos_weight - 1.0)?.f_add_scalar(1.0)?;
+    t.f_mul(&w)?
+        .f_sum(Kind::Float)?
+        .f_div(&w.f_sum(Kind::Float)?)?
+        .f_neg()
 }
 
 /// What a run produced.
@@ -278,7 +296,7 @@ pub fn train_pairs(
         let live = matches!(perception, Perception::Live { .. });
         let shaped = live && (cfg.cluster_weight > 0.0 || cfg.balance_weight > 0.0);
         let mut f = || -> TchResult<f64> {
-            let loss = bce(&p, &y)?;
+            let loss = weighted_bce(&p, &y, cfg.pos_weight)?;
             let total = if shaped {
                 let (each, spread) = entropies(&l, &r)?;
                 loss.f_add(&each.f_mul_scalar(cfg.cluster_weight)?)?

@@ -96,6 +96,9 @@ impl MnistRunConfig {
             if !positive(t.lr) || !positive(t.vision_lr) {
                 return bad(&format!("{name}.lr and {name}.vision_lr must be positive"));
             }
+            if !positive(t.pos_weight) {
+                return bad(&format!("{name}.pos_weight must be positive"));
+            }
             if !weight(t.cluster_weight) || !weight(t.balance_weight) {
                 return bad(&format!(
                     "{name}.cluster_weight and balance_weight must be non-negative"

@@ -5,7 +5,11 @@
 //!    two images, 10 for one) train together, `P(y) = Σ_ab p₁(a) p₂(b) σ(R_ab)`, by BCE on the
 //!    labels plus the label-free balance term. The table has no rule template and so none of
 //!    its local minima; the classes it learns are the distinctions the labels draw, named
-//!    arbitrarily.
+//!    arbitrarily. True pairs weigh the training pairs' false/true ratio, so that a sparse task
+//!    (successor: 9 true digit pairs of 100) is not settled by answering false.
+//!    When the abduction from the clusters gets too many training pairs wrong, stage 1 starts
+//!    again from a fresh conv-net and table, now with the label-free clustering term, and the
+//!    attempt that the abduction fits best goes on (a training-label criterion only).
 //! 2. Abduction ([`crate::neuro::abduce`]): from the label counts of the training pairs' cluster
 //!    tuples, a naming π of the clusters by the task's constants and a program P of the
 //!    template (SAT, fewest errors), alternated to a fixed point.
@@ -19,15 +23,14 @@
 use super::curves::CurveLog;
 use super::table::TableModel;
 use super::{Context, MnistRunConfig};
-use crate::error::{shape, torch_err, Error, Result};
+use crate::error::{Error, Result};
 use crate::logic::Clause;
-use crate::neuro::abduce::{abduce, Abduction, TupleCounts};
-use crate::neuro::perception::Split;
+use crate::neuro::abduce::{abduce, Abduction};
 use crate::neuro::{Perception, VisionMode};
 use crate::train::{mean_loss, train_pairs, CurvePoint, TestSets, TrainConfig};
 use crate::vision::{Pair, PairSplit};
 use serde::{Deserialize, Serialize};
-use tch::{nn, Tensor};
+use tch::nn;
 
 /// Settings of joint training (serde; documented defaults). Stage 3 runs `dilp.steps` steps
 /// (with `dilp`'s batch size, rates and balance weight), stage 1 `cluster_steps`.
@@ -42,6 +45,23 @@ pub struct JointConfig {
     pub sharpness: f64,
     /// Alternations of program and naming per start of the abduction. Default 4.
     pub rounds: usize,
+    /// Weight stage 1's true-labelled pairs by the training pairs' false/true ratio, so that a
+    /// task with few true pairs (successor: 9 of 100 digit pairs) is not settled by answering
+    /// false everywhere. Default true.
+    pub balance_labels: bool,
+    /// Fresh starts of stage 1 (new conv-net and table) tried after the first when the
+    /// abduction from its clusters gets more than `restart_error` of the training pairs
+    /// wrong; the attempt with the fewest such errors is kept. Default 2.
+    pub restarts: usize,
+    /// Share of training pairs the abduced program may get wrong before stage 1 restarts.
+    /// Default 0.05.
+    pub restart_error: f64,
+    /// Weight of the label-free clustering term (see `TrainConfig::cluster_weight`) in stage 1
+    /// of the restarted attempts (the first attempt has `dilp.cluster_weight`, 0 by default).
+    /// A task whose labels say nothing about one image alone (equal: every digit is on the
+    /// left of a true pair as often as any other) gives the free table and the conv-net no
+    /// first signal to grow from; asking for confident classes gives one. Default 0.1.
+    pub restart_cluster_weight: f64,
 }
 
 impl Default for JointConfig {
@@ -51,6 +71,10 @@ impl Default for JointConfig {
             table_lr: 0.05,
             sharpness: 6.0,
             rounds: 4,
+            balance_labels: true,
+            restarts: 2,
+            restart_error: 0.05,
+            restart_cluster_weight: 0.1,
         }
     }
 }
@@ -63,11 +87,15 @@ impl JointConfig {
             && self.table_lr.is_finite()
             && self.table_lr > 0.0
             && self.sharpness.is_finite()
-            && self.sharpness > 0.0;
+            && self.sharpness > 0.0
+            && (0.0..=1.0).contains(&self.restart_error)
+            && self.restart_cluster_weight.is_finite()
+            && self.restart_cluster_weight >= 0.0;
         if !ok {
             return Err(Error::Config(
                 "run settings: joint.cluster_steps and joint.rounds must be at least 1, \
-                 joint.table_lr and joint.sharpness positive"
+                 joint.table_lr and joint.sharpness positive, joint.restart_error in [0, 1], \
+                 joint.restart_cluster_weight non-negative"
                     .into(),
             ));
         }
@@ -86,6 +114,8 @@ pub(super) struct Joint {
     pub(super) curve: Vec<CurvePoint>,
     /// What each abduction found, for `joint.json`.
     pub(super) notes: Vec<AbductionNote>,
+    /// Stage-1 attempts made (see `joint.restarts`).
+    pub(super) attempts: usize,
 }
 
 /// One abduction, as `joint.json` records it.
@@ -93,6 +123,8 @@ pub(super) struct Joint {
 pub(super) struct AbductionNote {
     /// After stage 1 (`clusters`) or stage 3 (`final`).
     pub(super) after: &'static str,
+    /// The stage-1 attempt (0 for the first; see `joint.restarts`).
+    pub(super) attempt: u64,
     /// `pi[cluster]`: the constant the cluster was named.
     pub(super) pi: [usize; 10],
     pub(super) program: String,
@@ -102,7 +134,76 @@ pub(super) struct AbductionNote {
     pub(super) seconds: f64,
 }
 
-/// Runs the three stages (see the module documentation).
+/// Stage 1 and the abduction from its clusters: one attempt.
+struct Clustered {
+    vs: nn::VarStore,
+    perception: Perception,
+    curve: Vec<CurvePoint>,
+    /// None when no naming lets a program of the template explain the clusters' labels.
+    abduction: Option<Abduction>,
+}
+
+impl Clustered {
+    /// Training pairs the attempt's abduction gets wrong (all of them without one).
+    fn errors(&self, train: usize) -> u64 {
+        self.abduction.as_ref().map_or(train as u64, |a| a.errors)
+    }
+}
+
+/// Stage 1 from a fresh conv-net and table (attempt 0 from the run's seed, later ones from
+/// seeds derived from it and with the clustering term), then the abduction.
+fn cluster(
+    ctx: &mut Context,
+    cfg: &MnistRunConfig,
+    split: &PairSplit,
+    test: &TestSets,
+    attempt: u64,
+) -> Result<Clustered> {
+    tch::manual_seed(cfg.seed.wrapping_mul(1000).wrapping_add(attempt) as i64);
+    let images = ctx.task.arity();
+    let vs = nn::VarStore::new(ctx.device);
+    let init = nn::Init::Randn {
+        mean: 0.0,
+        stdev: 0.1,
+    };
+    let free = TableModel::new(vs.root().var("table", &vec![10i64; images], init), images);
+    let perception = ctx.perception(VisionMode::Joint, &(vs.root().set_group(1) / "convnet"))?;
+    let trues = split.train.iter().filter(|p| p.label).count();
+    let falses = split.train.len() - trues;
+    let pos_weight = if cfg.joint.balance_labels && trues > 0 && falses > 0 {
+        falses as f64 / trues as f64
+    } else {
+        1.0
+    };
+    let stage1 = TrainConfig {
+        steps: cfg.joint.cluster_steps,
+        lr: cfg.joint.table_lr,
+        seed: cfg.dilp.seed.wrapping_add(104_729 * attempt),
+        pos_weight,
+        cluster_weight: if attempt == 0 {
+            cfg.dilp.cluster_weight
+        } else {
+            cfg.joint.restart_cluster_weight
+        },
+        ..cfg.dilp.clone()
+    };
+    let curve = stage(&free, &perception, &vs, split, test, &stage1, "clusters", 0)?;
+    let abduction = match abduce_from(ctx, cfg, &perception, &split.train, &[]) {
+        Ok(a) => Some(a),
+        Err(Error::Solver(_)) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(Clustered {
+        vs,
+        perception,
+        curve,
+        abduction,
+    })
+}
+
+/// Runs the three stages (see the module documentation). Stage 1 restarts (at most
+/// `joint.restarts` times) while its abduction gets more than `joint.restart_error` of the
+/// training pairs wrong; the attempt with the fewest errors goes on.
 pub(super) fn train_joint(
     ctx: &mut Context,
     cfg: &MnistRunConfig,
@@ -111,32 +212,46 @@ pub(super) fn train_joint(
 ) -> Result<Joint> {
     let start = std::time::Instant::now();
     let vocab = ctx.task.task.vocab.clone();
-    let note = |after, a: &Abduction| AbductionNote {
+    let note = |after, attempt, a: &Abduction| AbductionNote {
         after,
+        attempt,
         pi: a.pi,
         program: crate::ilp::program_text(&vocab, &a.program),
         errors: a.errors,
         seconds: start.elapsed().as_secs_f64(),
     };
-    tch::manual_seed(cfg.seed.wrapping_mul(1000) as i64);
     let images = ctx.task.arity();
-    let dims = vec![10i64; images];
-    let vs = nn::VarStore::new(ctx.device);
-    let init = nn::Init::Randn {
-        mean: 0.0,
-        stdev: 0.1,
+    let n = split.train.len();
+    let mut notes = vec![];
+    let (mut best, mut kept, mut attempts): (Option<Clustered>, u64, usize) = (None, 0, 0);
+    for attempt in 0..=cfg.joint.restarts as u64 {
+        attempts += 1;
+        let c = cluster(ctx, cfg, split, test, attempt)?;
+        if let Some(a) = &c.abduction {
+            notes.push(note("clusters", attempt, a));
+        }
+        let errors = c.errors(n);
+        if best.as_ref().is_none_or(|b| errors < b.errors(n)) {
+            (best, kept) = (Some(c), attempt);
+        }
+        if errors as f64 <= cfg.joint.restart_error * n as f64 {
+            break;
+        }
+    }
+    let Some(Clustered {
+        vs,
+        perception,
+        mut curve,
+        abduction: Some(a),
+    }) = best
+    else {
+        return Err(Error::Solver(format!(
+            "{}: no naming of the clusters of any of {} stage-1 attempts lets a program of the \
+             template explain the labels",
+            ctx.task.task.file,
+            cfg.joint.restarts + 1
+        )));
     };
-    let free = TableModel::new(vs.root().var("table", &dims, init), images);
-    let perception = ctx.perception(VisionMode::Joint, &(vs.root().set_group(1) / "convnet"))?;
-    let stage1 = TrainConfig {
-        steps: cfg.joint.cluster_steps,
-        lr: cfg.joint.table_lr,
-        ..cfg.dilp.clone()
-    };
-    let mut curve = stage(&free, &perception, &vs, split, test, &stage1, "clusters", 0)?;
-
-    let a = abduce_from(ctx, cfg, &perception, &split.train)?;
-    let mut notes = vec![note("clusters", &a)];
     rename(&perception, &a.pi)?;
     let crisp =
         |a: &Abduction| TableModel::crisp(&a.table, images, cfg.joint.sharpness, ctx.device);
@@ -157,9 +272,12 @@ pub(super) fn train_joint(
         offset,
     )?);
 
-    // The final reading may support a program (or naming) that explains more pairs.
-    let last = abduce_from(ctx, cfg, &perception, &split.train)?;
-    notes.push(note("final", &last));
+    // The final reading may support a program (or naming) that explains more pairs. Its
+    // outputs are already named, so the naming as it stands is one more start (a sparse task's
+    // built-in starts may all miss).
+    let identity: [usize; 10] = std::array::from_fn(|i| i);
+    let last = abduce_from(ctx, cfg, &perception, &split.train, &[identity])?;
+    notes.push(note("final", kept, &last));
     rename(&perception, &last.pi)?;
     let model = crisp(&last)?;
     let train = &split.train[..split.train.len().min(4000)];
@@ -171,6 +289,7 @@ pub(super) fn train_joint(
         program: last.program,
         curve,
         notes,
+        attempts,
     })
 }
 
@@ -209,29 +328,10 @@ fn abduce_from(
     cfg: &MnistRunConfig,
     perception: &Perception,
     train: &[Pair],
+    also: &[[usize; 10]],
 ) -> Result<Abduction> {
-    let mut items = Vec::with_capacity(train.len());
-    for chunk in train.chunks(1000) {
-        let read = |right: bool| -> Result<Vec<i64>> {
-            let idx: Vec<i64> = chunk
-                .iter()
-                .map(|p| (if right { p.right } else { p.left }) as i64)
-                .collect();
-            let idx = Tensor::f_from_slice(&idx).map_err(torch_err(|| "image indices"))?;
-            let logits = perception.logits(Split::Train, &idx, false)?;
-            logits
-                .f_argmax(-1, false)
-                .and_then(|t| t.f_to_device(tch::Device::Cpu))
-                .and_then(|t| Vec::<i64>::try_from(&t))
-                .map_err(torch_err(|| format!("the clusters of {}", shape(&logits))))
-        };
-        let (l, r) = (read(false)?, read(true)?);
-        for ((p, a), b) in chunk.iter().zip(l).zip(r) {
-            items.push(([a as usize, b as usize], p.label));
-        }
-    }
-    let counts = TupleCounts::of(ctx.task.arity(), items);
-    abduce(&ctx.task.task, &counts, cfg.joint.rounds)
+    let counts = super::reported::read_counts(ctx.task.arity(), perception, train)?;
+    abduce(&ctx.task.task, &counts, cfg.joint.rounds, also)
 }
 
 /// Renames the conv-net's outputs by `pi`.

@@ -175,7 +175,7 @@ fn train_rules(
             vs: j.vs,
             candidates: vec![j.program],
             loss: j.loss,
-            attempts: 1,
+            attempts: j.attempts,
             curve: j.curve,
             notes: Some(j.notes),
         });
