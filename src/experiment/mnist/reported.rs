@@ -94,7 +94,7 @@ mod tests {
     fn counts(unseen: &[usize]) -> TupleCounts {
         let items = (0..100usize)
             .filter(|r| !unseen.contains(r))
-            .flat_map(|r| std::iter::repeat(([r / 10, r % 10], r / 10 < r % 10)).take(40));
+            .flat_map(|r| std::iter::repeat_n(([r / 10, r % 10], r / 10 < r % 10), 40));
         TupleCounts::of(2, items)
     }
 
@@ -106,7 +106,7 @@ mod tests {
             .parse_rules(&format!("{RIGHT}\n{ZERO}"), "extra")
             .unwrap();
         // (0, 0) never read: the extra clause changes nothing seen, so it goes.
-        let kept = choose(&task, &[extra.clone()], &counts(&[0]));
+        let kept = choose(&task, std::slice::from_ref(&extra), &counts(&[0]));
         assert_eq!(kept, right);
         // (0, 0) read and labelled false: the extra clause now costs 40 errors, and the
         // candidate without it wins.
