@@ -90,8 +90,9 @@ pub fn model_table(task: &Task, program: &[Clause]) -> Vec<bool> {
         .collect()
 }
 
-/// Count-weighted errors of `table` under `pi`.
-fn errors_of(counts: &TupleCounts, pi: &[usize; 10], table: &[bool]) -> u64 {
+/// Count-weighted errors of `table` under `pi`: the training pairs whose cluster tuple, named
+/// by `pi`, the table labels otherwise.
+pub fn errors_of(counts: &TupleCounts, pi: &[usize; 10], table: &[bool]) -> u64 {
     (0..counts.pos.len())
         .map(|row| {
             let mapped = if counts.arity == 1 {

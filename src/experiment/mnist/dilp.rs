@@ -72,7 +72,7 @@ pub(super) fn train_dilp(
 }
 
 /// The training pairs an attempt's loss is measured on: the first 4,000.
-fn loss_pairs(split: &PairSplit) -> &[Pair] {
+pub(super) fn loss_pairs(split: &PairSplit) -> &[Pair] {
     &split.train[..split.train.len().min(4000)]
 }
 

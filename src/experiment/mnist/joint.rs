@@ -280,7 +280,7 @@ pub(super) fn train_joint(
     notes.push(note("final", kept, &last));
     rename(&perception, &last.pi)?;
     let model = crisp(&last)?;
-    let train = &split.train[..split.train.len().min(4000)];
+    let train = super::dilp::loss_pairs(split);
     Ok(Joint {
         loss: mean_loss(&model, &perception, train)?,
         vs,

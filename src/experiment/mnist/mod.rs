@@ -82,8 +82,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
     let (digit_acc, digit_rev, digit_matched, digit_confusion) =
         digits::digit_accuracy(&t.perception, &ctx.mnist)?;
     // The reported program: chosen and pruned on the training pairs as the conv-net reads them.
-    let loss_pairs = &split.train[..split.train.len().min(4000)];
-    let counts = reported::read_counts(ctx.task.arity(), &t.perception, loss_pairs)?;
+    let counts = reported::read_counts(ctx.task.arity(), &t.perception, dilp::loss_pairs(&split))?;
     let learned = reported::choose(&ctx.task.task, &t.candidates, &counts);
     let program = program_text(&ctx.task.task.vocab, &learned);
     let check = check_program(&ctx.task.task, &learned);

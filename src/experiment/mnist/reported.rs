@@ -15,7 +15,7 @@
 use crate::error::{shape, torch_err, Result};
 use crate::ilp::{drop_clauses_idle_on, Task, WorldCheck};
 use crate::logic::Clause;
-use crate::neuro::abduce::{model_table, TupleCounts};
+use crate::neuro::abduce::{errors_of, model_table, TupleCounts};
 use crate::neuro::perception::Split;
 use crate::neuro::Perception;
 use crate::vision::Pair;
@@ -48,11 +48,10 @@ pub(super) fn read_counts(
     Ok(TupleCounts::of(arity, items))
 }
 
-/// Training pairs `table` (a verdict per tuple) gets wrong under `counts`.
+/// Training pairs `table` (a verdict per tuple) gets wrong under `counts`, the conv-net's
+/// outputs taken as the digits they are named.
 pub(super) fn errors(counts: &TupleCounts, table: &[bool]) -> u64 {
-    (table.iter().enumerate())
-        .map(|(row, &t)| if t { counts.neg[row] } else { counts.pos[row] })
-        .sum()
+    errors_of(counts, &std::array::from_fn(|i| i), table)
 }
 
 /// Tuples read often enough to count as seen: at least a quarter of the pairs a tuple would get
