@@ -257,10 +257,31 @@ mod mnist {
             "program (correct on {}/{} {tuples} by the engine):\n{}",
             r.engine_pairs_correct, r.tuples, r.program
         );
+        if r.program_candidates.len() > 1 {
+            let scores: Vec<String> = (r.program_candidates.iter())
+                .map(|c| {
+                    let mark = if c.chosen { " (reported)" } else { "" };
+                    format!("{} {}{mark}", c.read_out, c.training_errors)
+                })
+                .collect();
+            println!(
+                "read-outs' errors on the training pairs as the conv-net reads them: {}",
+                scores.join(", ")
+            );
+        }
         if let (Some(s), Some(h)) = (r.program_seen_acc, r.program_heldout_acc) {
             println!(
                 "the program on the conv-net's readings: seen pairs {s:.4}  held-out pairs {h:.4}"
             );
+            if r.dilp_seen_acc - s > 0.05 {
+                println!(
+                    "warning: the reported program is {:.1} points below ∂ILP's soft model on seen \
+                     pairs: no read-out of the rule weights fits the training pairs the way the \
+                     soft model does (see the read-outs' errors above), so the soft model's \
+                     accuracy rests on fractional truth values, not on a program",
+                    100.0 * (r.dilp_seen_acc - s)
+                );
+            }
         }
         println!(
             "picture of test items (green right, red wrong, orange corner held out): {}",

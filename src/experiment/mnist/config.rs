@@ -155,6 +155,10 @@ pub struct MnistRunReport {
     /// reports written before it was recorded.
     #[serde(default)]
     pub held_out_rows: Vec<usize>,
+    /// Every program the run considered reporting, with its training errors (see
+    /// `reported`). Empty in reports written before it was recorded.
+    #[serde(default)]
+    pub program_candidates: Vec<super::reported::Candidate>,
     /// The task's digit tuples: 100 (two images) or 10 (one).
     #[serde(default = "hundred")]
     pub tuples: usize,

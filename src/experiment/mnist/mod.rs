@@ -25,6 +25,7 @@ mod table;
 pub use config::{MnistRunConfig, MnistRunReport};
 pub use context::{prepare, Context};
 pub use joint::JointConfig;
+pub use reported::Candidate;
 
 use crate::error::{Error, Result};
 use crate::ilp::{check_program, program_text};
@@ -83,7 +84,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         digits::digit_accuracy(&t.perception, &ctx.mnist)?;
     // The reported program: chosen and pruned on the training pairs as the conv-net reads them.
     let counts = reported::read_counts(ctx.task.arity(), &t.perception, dilp::loss_pairs(&split))?;
-    let learned = reported::choose(&ctx.task.task, &t.candidates, &counts);
+    let (learned, program_candidates) = reported::choose(&ctx.task.task, &t.candidates, &counts);
     let program = program_text(&ctx.task.task.vocab, &learned);
     let check = check_program(&ctx.task.task, &learned);
     let engine_pairs_correct = check.worlds.iter().filter(|w| w.is_correct()).count();
@@ -131,6 +132,7 @@ pub fn run_one(ctx: &mut Context, cfg: &MnistRunConfig, out: &Path) -> Result<Mn
         program_seen_acc: Some(program_seen),
         program_heldout_acc: Some(program_held),
         held_out_rows: split.held_out_rows.clone(),
+        program_candidates,
         tuples: ctx.task.tuples(),
         digit_acc,
         digit_acc_reversed: digit_rev,
@@ -151,8 +153,9 @@ struct Trained {
     model: Box<dyn PairModel>,
     perception: Perception,
     vs: nn::VarStore,
-    /// The programs the rule side names, best first on a tie (see [`reported`]).
-    candidates: Vec<Vec<Clause>>,
+    /// The programs the rule side names, each with where it came from, best first on a tie
+    /// (see [`reported`]).
+    candidates: Vec<(String, Vec<Clause>)>,
     loss: f64,
     attempts: usize,
     curve: Vec<CurvePoint>,
@@ -172,7 +175,7 @@ fn train_rules(
             model: Box::new(j.model),
             perception: j.perception,
             vs: j.vs,
-            candidates: vec![j.program],
+            candidates: vec![("abduction".into(), j.program)],
             loss: j.loss,
             attempts: j.attempts,
             curve: j.curve,
@@ -183,7 +186,14 @@ fn train_rules(
     Ok(Trained {
         candidates: [f64::INFINITY, 0.3, 0.1, 0.03]
             .iter()
-            .map(|&t| Ok(best.rules.f_read_out_above(t)?.rules()))
+            .map(|&t| {
+                let name = if t > 1.0 {
+                    "top pair".into()
+                } else {
+                    format!("above {t}")
+                };
+                Ok((name, best.rules.f_read_out_above(t)?.rules()))
+            })
             .collect::<Result<_>>()?,
         model: Box::new(best.rules),
         perception: best.perception,

@@ -13,13 +13,28 @@
 //! labels and the conv-net's readings, which every vision mode has.
 
 use crate::error::{shape, torch_err, Result};
-use crate::ilp::{drop_clauses_idle_on, Task, WorldCheck};
+use crate::ilp::{drop_clauses_idle_on, program_text, Task, WorldCheck};
 use crate::logic::Clause;
 use crate::neuro::abduce::{errors_of, model_table, TupleCounts};
 use crate::neuro::perception::Split;
 use crate::neuro::Perception;
 use crate::vision::Pair;
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
+
+/// One program the run considered reporting, as `metrics.json` lists it, so that a reader can
+/// see why the reported one won.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Where it came from: `top pair`, `above 0.3`, … (∂ILP's read-outs) or `abduction`.
+    pub read_out: String,
+    /// The program after pruning, as engine text.
+    pub program: String,
+    /// Training pairs it gets wrong, as the run's conv-net reads them.
+    pub training_errors: u64,
+    /// Whether it is the reported program.
+    pub chosen: bool,
+}
 
 /// How often each digit tuple the conv-net reads among `pairs` was labelled true and false.
 pub(super) fn read_counts(
@@ -64,18 +79,35 @@ fn seen(counts: &TupleCounts) -> Vec<bool> {
         .collect()
 }
 
-/// The reported program among `candidates` (see the module documentation), pruned.
-pub(super) fn choose(task: &Task, candidates: &[Vec<Clause>], counts: &TupleCounts) -> Vec<Clause> {
+/// The reported program among `candidates` (named read-outs, see the module documentation),
+/// pruned, with every candidate as scored.
+pub(super) fn choose(
+    task: &Task,
+    candidates: &[(String, Vec<Clause>)],
+    counts: &TupleCounts,
+) -> (Vec<Clause>, Vec<Candidate>) {
     let seen = seen(counts);
     let on = |w: &WorldCheck| seen.get(w.world).copied().unwrap_or(false);
-    let scored = candidates.iter().map(|c| {
-        let pruned = drop_clauses_idle_on(task, c, on);
-        (errors(counts, &model_table(task, &pruned)), pruned)
-    });
+    let scored: Vec<(u64, Vec<Clause>)> = (candidates.iter())
+        .map(|(_, c)| {
+            let pruned = drop_clauses_idle_on(task, c, on);
+            (errors(counts, &model_table(task, &pruned)), pruned)
+        })
+        .collect();
     // `min_by_key` keeps the first of equals: candidates come top pair first.
-    (scored.min_by_key(|(e, p)| (*e, p.len())))
-        .map(|(_, p)| p)
-        .unwrap_or_default()
+    let best = (scored.iter().enumerate())
+        .min_by_key(|(_, (e, p))| (*e, p.len()))
+        .map(|(i, _)| i);
+    let notes = (candidates.iter().zip(&scored).enumerate())
+        .map(|(i, ((name, _), (e, p)))| Candidate {
+            read_out: name.clone(),
+            program: program_text(&task.vocab, p),
+            training_errors: *e,
+            chosen: Some(i) == best,
+        })
+        .collect();
+    let program = best.map(|i| scored[i].1.clone()).unwrap_or_default();
+    (program, notes)
 }
 
 #[cfg(test)]
@@ -105,13 +137,22 @@ mod tests {
             .parse_rules(&format!("{RIGHT}\n{ZERO}"), "extra")
             .unwrap();
         // (0, 0) never read: the extra clause changes nothing seen, so it goes.
-        let kept = choose(&task, std::slice::from_ref(&extra), &counts(&[0]));
+        let named = |p: &Vec<Clause>| (String::from("test"), p.clone());
+        let (kept, notes) = choose(&task, &[named(&extra)], &counts(&[0]));
         assert_eq!(kept, right);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].chosen && notes[0].training_errors == 0);
         // (0, 0) read and labelled false: the extra clause now costs 40 errors, and the
         // candidate without it wins.
         let c = counts(&[]);
         assert_eq!(errors(&c, &model_table(&task, &extra)), 40);
-        assert_eq!(choose(&task, &[extra, right.clone()], &c), right);
+        let (kept, notes) = choose(&task, &[named(&extra), named(&right)], &c);
+        assert_eq!(kept, right);
+        assert_eq!(
+            notes.iter().map(|n| n.training_errors).collect::<Vec<_>>(),
+            [40, 0]
+        );
+        assert!(!notes[0].chosen && notes[1].chosen);
     }
 
     #[test]
