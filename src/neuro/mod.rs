@@ -8,15 +8,21 @@
 pub mod abduce;
 mod labelling;
 #[cfg(feature = "torch")]
-pub mod less_than;
-#[cfg(feature = "torch")]
 pub mod perception;
 #[cfg(feature = "torch")]
 pub mod predict;
+#[cfg(feature = "torch")]
+pub mod rules;
 pub mod taskfile;
+#[cfg(feature = "torch")]
+pub mod valuation;
+#[cfg(feature = "torch")]
+mod warmup;
 
 #[cfg(feature = "torch")]
-pub use less_than::{less_than_task, merge_valuation, ImageSemantics, RuleModule};
-#[cfg(feature = "torch")]
 pub use perception::{Perception, VisionMode};
+#[cfg(feature = "torch")]
+pub use rules::RuleModule;
 pub use taskfile::{load_checked, load_neuro_task, parse_neuro_task, NeuroTask};
+#[cfg(feature = "torch")]
+pub use valuation::{merge_valuation, ImageSemantics, TupleRow};

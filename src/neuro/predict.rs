@@ -3,7 +3,7 @@
 //! module and the ground rule instances of the learned program that derive `target` from the
 //! digits read (the proof). The library half of `dilp mnist predict`.
 
-use super::less_than::RuleModule;
+use super::rules::RuleModule;
 use super::taskfile::NeuroTask;
 use crate::error::{shape, torch_err, Error, Result};
 use crate::ilp::program_text;

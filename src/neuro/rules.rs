@@ -4,8 +4,8 @@
 //!
 //! The task comes from a file ([`crate::neuro::taskfile`]); [`RuleModule::new`] builds the
 //! shipped less-than task, the paper's §5.5.4 (see `experiments/tasks/mnist/less_than.toml` for
-//! why its template is unary). The name of this module is kept for the many callers that know
-//! it; nothing here is specific to less-than any more.
+//! why its template is unary). How digit distributions enter the valuation is
+//! [`crate::neuro::valuation`]; the symbolic warm-up is [`crate::neuro::warmup`].
 
 use crate::dilp::compile::CompiledWorld;
 use crate::dilp::infer::{infer, InferOptions};
@@ -15,121 +15,11 @@ use crate::error::{shape, torch_err, Error, Result};
 use crate::ilp::{generate_all, ClauseSet, Task};
 use crate::logic::GroundAtom;
 use crate::neuro::taskfile::{self, NeuroTask};
+use crate::neuro::valuation::{merge_valuation, ImageSemantics};
 use std::ops::Range;
 use tch::{nn, Device, Kind, TchError, Tensor};
 
 type TchResult<T> = std::result::Result<T, TchError>;
-
-/// Forward-chaining steps of the less-than task: `pred1` climbs succ from the left digit (at
-/// most 9 steps), then `target` takes one. Other tasks take theirs from `[program] steps`.
-pub const STEPS: usize = 10;
-
-/// The less-than task as an ordinary task file (the symbolic version: one training world per
-/// digit pair, so that the Datalog engine checks a learned program on all 100 pairs and
-/// `dilp synth` can solve it).
-pub fn task_text() -> String {
-    taskfile::less_than()
-        .map(|t| t.symbolic_text)
-        .unwrap_or_default()
-}
-
-/// The symbolic less-than task.
-pub fn less_than_task() -> Result<Task> {
-    Ok(taskfile::less_than()?.task)
-}
-
-/// A digit tuple named by its row in a task's table (`10·a + b` for two images, `a` for one).
-pub trait TupleRow {
-    fn row(&self) -> usize;
-}
-impl TupleRow for (u8, u8) {
-    fn row(&self) -> usize {
-        10 * self.0 as usize + self.1 as usize
-    }
-}
-impl TupleRow for u8 {
-    fn row(&self) -> usize {
-        *self as usize
-    }
-}
-impl TupleRow for usize {
-    fn row(&self) -> usize {
-        *self
-    }
-}
-
-/// `[B, n]`: the background valuation `base` (`[n]`) with the atoms in `ranges[i]` replaced by
-/// `subs[i]` (`[B, |range|]`). Differentiable in `subs`.
-/// Fails with the step and the shapes where LibTorch fails (out of memory, say).
-pub fn merge_valuation(base: &Tensor, ranges: &[Range<usize>], subs: &[&Tensor]) -> Result<Tensor> {
-    if subs.len() != ranges.len() {
-        return Err(Error::Config(format!(
-            "{} digit distributions for {} perceived predicates",
-            subs.len(),
-            ranges.len()
-        )));
-    }
-    let b = subs.first().map_or(1, |s| s.size()[0]);
-    let f = || -> TchResult<Tensor> {
-        let mut order: Vec<usize> = (0..ranges.len()).collect();
-        order.sort_by_key(|&i| ranges[i].start);
-        let mut parts = Vec::new();
-        let mut at = 0usize;
-        let n = base.size()[0] as usize;
-        let piece = |from: usize, to: usize| {
-            base.f_narrow(0, from as i64, (to - from) as i64)?
-                .f_unsqueeze(0)?
-                .f_expand([b, (to - from) as i64], false)
-        };
-        for i in order {
-            let r = &ranges[i];
-            if r.start > at {
-                parts.push(piece(at, r.start)?);
-            }
-            parts.push(subs[i].f_to_kind(Kind::Float)?);
-            at = r.end;
-        }
-        if at < n {
-            parts.push(piece(at, n)?);
-        }
-        Tensor::f_cat(&parts, 1)
-    };
-    f().map_err(torch_err(|| {
-        format!(
-            "merging {} digit distributions into valuation {} for a batch of {b}",
-            subs.len(),
-            shape(base)
-        )
-    }))
-}
-
-/// How the digit distributions become `P(target)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImageSemantics {
-    /// The paper's: the probabilities are the initial valuation of `image1`/`image2`, fuzzy
-    /// truth values that the clauses combine like any other.
-    #[default]
-    Fuzzy,
-    /// Each image shows exactly one digit: `P(target) = Σ_{a,b} p₁(a) p₂(b) q(a,b)`, where
-    /// `q(a,b)` is the module's value of `target` in the world `image1(a). image2(b).`
-    /// (all 100 worlds run as one batch; one image: `Σ_a p(a) q(a)` over 10 worlds). Under fuzzy truth values a conv-net that trains can
-    /// spread its mass over several digits and let the clauses compute on it like analogue
-    /// numbers; here `P(target)` is linear in each image's distribution, so only a reading
-    /// of digits that the program explains lowers the loss.
-    Worlds,
-}
-
-impl std::str::FromStr for ImageSemantics {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "fuzzy" => Ok(ImageSemantics::Fuzzy),
-            "worlds" => Ok(ImageSemantics::Worlds),
-            _ => Err(format!("unknown image semantics `{s}` (fuzzy, worlds)")),
-        }
-    }
-}
 
 /// The rule weights and compiled world of a neuro-symbolic task's module.
 pub struct RuleModule {
@@ -361,69 +251,6 @@ impl RuleModule {
             }));
         }
         self.target_from(&self.merge(images)?)
-    }
-
-    /// Trains the rule weights alone on the symbolic task: the worlds of the digit tuples
-    /// `seen` (rows, or `(a, b)` pairs), labelled by the task's labelling program (no image
-    /// involved), with Adam at `lr`, full batch. Run before any perception joins `vs`, so the
-    /// optimiser sees only the rules. Returns the final mean BCE over those tuples.
-    pub fn fit_symbolic<T: TupleRow>(
-        &self,
-        vs: &nn::VarStore,
-        seen: &[T],
-        steps: usize,
-        lr: f64,
-    ) -> Result<f64> {
-        use tch::nn::OptimizerConfig;
-        let device = vs.device();
-        let rows: Vec<i64> = seen.iter().map(|t| t.row() as i64).collect();
-        if let Some(&r) = rows.iter().find(|&&r| r as usize >= self.labels.len()) {
-            return Err(Error::Config(format!(
-                "digit tuple row {r} is out of range: the task has {} tuples",
-                self.labels.len()
-            )));
-        }
-        let labels: Vec<f32> = rows
-            .iter()
-            .map(|&r| f32::from(u8::from(self.labels[r as usize])))
-            .collect();
-        let upload = |what: &str, t: TchResult<Tensor>| {
-            t.and_then(|t| t.f_to_device(device)).map_err(torch_err(|| {
-                format!("copying {} {what} to {device:?}", rows.len())
-            }))
-        };
-        let (rows, labels) = (
-            upload("tuple rows", Tensor::f_from_slice(&rows))?,
-            upload("labels", Tensor::f_from_slice(&labels))?,
-        );
-        let mut opt = nn::Adam::default()
-            .build(vs, lr)
-            .map_err(torch_err(|| "building the rules' optimiser"))?;
-        let bce = |q: &Tensor| -> TchResult<Tensor> {
-            let q = q.f_clamp(1e-6, 1.0 - 1e-6)?;
-            let (nl, nq) = (labels.f_rsub_scalar(1.0)?, q.f_rsub_scalar(1.0)?);
-            let t = labels.f_mul(&q.f_log()?)?.f_add(&nl.f_mul(&nq.f_log()?)?)?;
-            t.f_mean(Kind::Float)?.f_neg()
-        };
-        let mut last = f64::NAN;
-        for step in 0..steps {
-            let table = self.world_table()?;
-            let mut f = || -> TchResult<f64> {
-                let loss = bce(&table.f_index_select(0, &rows)?)?;
-                opt.zero_grad();
-                loss.f_backward()?;
-                opt.step();
-                loss.f_double_value(&[])
-            };
-            last = f().map_err(torch_err(|| {
-                format!(
-                    "symbolic step {} of {steps} on {} tuples",
-                    step + 1,
-                    shape(&rows)
-                )
-            }))?;
-        }
-        Ok(last)
     }
 
     /// The program the weights encode (threshold 0.1, plus each predicate's best pair).
