@@ -5,7 +5,7 @@
 //! The task comes from a file ([`crate::neuro::taskfile`]); [`RuleModule::new`] builds the
 //! shipped less-than task, the paper's §5.5.4 (see `experiments/tasks/mnist/less_than.toml` for
 //! why its template is unary). How digit distributions enter the valuation is
-//! [`crate::neuro::valuation`]; the symbolic warm-up is [`crate::neuro::warmup`].
+//! [`crate::neuro::valuation`]; the symbolic warm-up is [`RuleModule::fit_symbolic`].
 
 use crate::dilp::compile::CompiledWorld;
 use crate::dilp::infer::{infer, InferOptions};
