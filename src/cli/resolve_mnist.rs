@@ -19,12 +19,38 @@ use std::path::{Path, PathBuf};
 pub const DATA_DIR: &str = "datasets/mnist";
 pub const MODEL_DIR: &str = "models";
 
-/// Reads a `--config` file; a JSON error names the file, line and column.
+/// Reads a `--config` file; a JSON error names the file, line and column. A section given in
+/// part (`{"mlp": {"steps": 1}}`) keeps the study's defaults for the rest of it (the MLP's
+/// own learning rate, not a generic one), so the file's values are laid over
+/// [`MnistRunConfig::default`] field by field.
 fn read_config(path: &Path) -> Result<MnistRunConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
+    let located = |e: serde_json::Error| {
+        anyhow::anyhow!("{}:{}:{}: {e}", path.display(), e.line(), e.column())
+    };
+    // Parsed as written first, so that an unknown field or a wrong type is reported where it is.
+    serde_json::from_str::<MnistRunConfig>(&text).map_err(located)?;
+    let mut merged = serde_json::to_value(MnistRunConfig::default())?;
+    lay_over(&mut merged, serde_json::from_str(&text).map_err(located)?);
+    serde_json::from_value(merged).with_context(|| format!("{}", path.display()))
+}
+
+/// `over`'s fields written into `base`, objects merged key by key, anything else replaced.
+fn lay_over(base: &mut serde_json::Value, over: serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => lay_over(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
 }
 
 /// `dilp mnist train`: one run's settings, checked before any data is loaded.
@@ -174,6 +200,34 @@ mod tests {
         assert_eq!((c.symbolic_warmup, c.seed, c.dilp.seed), (5, 9, 9));
         let c = run_config(Some(&file), &scratch()).unwrap();
         assert_eq!(c.symbolic_warmup, 300);
+        // A section given in part keeps the study's defaults for the rest of it.
+        std::fs::write(&file, r#"{"mlp": {"steps": 1}}"#).unwrap();
+        let c = run_config(Some(&file), &RunFlags::default()).unwrap();
+        let d = MnistRunConfig::default();
+        assert_eq!((c.mlp.steps, c.mlp.lr, c.dilp.lr), (1, d.mlp.lr, d.dilp.lr));
+        assert_ne!(
+            d.mlp.lr, d.dilp.lr,
+            "the test needs the two defaults to differ"
+        );
+        // A misspelt field is still refused with its place.
+        std::fs::write(&file, "{\"mlp\": {\"stpes\": 1}}").unwrap();
+        let e = run_config(Some(&file), &RunFlags::default()).unwrap_err();
+        assert!(format!("{e}").contains("run.json:1:"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_sweeps_run_is_the_train_run_of_its_seed() {
+        let flags = |h: f64, seed: u64| RunFlags {
+            held_out: Some(h),
+            seed: Some(seed),
+            ..scratch()
+        };
+        let base = run_config(None, &flags(0.0, 0)).unwrap();
+        let swept = dilp::experiment::mnist_sweep::run_config(&base, 0.5, 3);
+        let trained = run_config(None, &flags(0.5, 3)).unwrap();
+        let json = |c: &MnistRunConfig| serde_json::to_value(c).unwrap();
+        assert_eq!(json(&swept), json(&trained));
+        assert_eq!((swept.dilp.seed, swept.mlp.seed), (3, 3));
     }
 }

@@ -82,11 +82,7 @@ pub fn sweep_with(ctx: &mut Context, opts: &SweepOptions, t0: Instant) -> Result
             continue;
         }
         let (h, run) = (unit.held_out, unit.run);
-        let cfg = MnistRunConfig {
-            held_out: h,
-            seed: opts.base.seed.wrapping_add(run as u64),
-            ..opts.base.clone()
-        };
+        let cfg = run_config(&opts.base, h, run);
         let key = unit.key();
         let (r, resumed) = match parts.get::<MnistRunReport>(&key, &print)? {
             Some(r) => (r, " (resumed)"),
@@ -128,4 +124,19 @@ pub fn sweep_with(ctx: &mut Context, opts: &SweepOptions, t0: Instant) -> Result
         }
     }
     Ok(summary)
+}
+
+/// Run `run` at held-out proportion `h`: the base settings with one seed for the split, the
+/// initialisation and the batches, as `dilp mnist train --seed` gives, so that a sweep's run
+/// is the same run as `train` with that seed.
+pub fn run_config(base: &MnistRunConfig, h: f64, run: usize) -> MnistRunConfig {
+    let seed = base.seed.wrapping_add(run as u64);
+    let mut cfg = MnistRunConfig {
+        held_out: h,
+        seed,
+        ..base.clone()
+    };
+    cfg.dilp.seed = seed;
+    cfg.mlp.seed = seed;
+    cfg
 }
